@@ -21,7 +21,9 @@ struct Admission {
 // Decides the class of a new job: the requested class, or the tenant's
 // default when none is requested; demoted one class when the tenant's credit
 // is below `policy.credit_threshold` and the class is above
-// `policy.credit_demote_above`. Fails naming the class when it is unknown.
+// `policy.credit_demote_above`. Fails naming the class when it is unknown
+// (the requested class, the tenant's default, or, when the tenant's credit is
+// below the threshold, `policy.credit_demote_above`).
 Result<Admission> Admit(std::string_view requested_class, const Tenant& tenant,
                         const ClassTable& classes, const PolicyConfig& policy);
 
@@ -29,6 +31,9 @@ Result<Admission> Admit(std::string_view requested_class, const Tenant& tenant,
 // may run: its class is above the tenant's `max_class_without_approval`, or
 // it is critical and its predicted GPU-seconds would exceed the tenant's
 // remaining critical budget. Approved jobs never need approval again.
+// Critical is the class named "critical", else the highest class. A class the
+// table does not know (the job's, or the tenant's allowance) needs approval
+// too, with a reason naming it. A negative prediction counts as 0.
 std::optional<std::string> ApprovalNeeded(const Job& job, const Tenant& tenant,
                                           const ClassTable& classes,
                                           std::int64_t predicted_gpu_s);

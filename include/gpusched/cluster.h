@@ -125,6 +125,7 @@ class ClusterLedger {
   std::vector<MiB> free_;
   std::vector<std::vector<JobId>> jobs_on_;
   std::unordered_map<JobId, Placement> allocations_;
+  std::unordered_map<std::string, NodeIndex> node_by_name_;
 };
 
 }  // namespace gpusched

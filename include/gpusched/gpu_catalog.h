@@ -30,11 +30,12 @@ struct GpuType {
 class GpuCatalog {
  public:
   // The built-in catalog: GTX1650, T4, RTX3060, A4000, RTX3090, A10, L4,
-  // V100-16, V100-32, A100-40, A100-80, H100.
+  // V100-16, V100-32, A100-40, A100-80, H100, A10G (ids in this order).
   static GpuCatalog BuiltIn();
 
   // Adds a type. Fails (and changes nothing) when the name or an alias is
-  // already taken, the memory is not positive or the speed is not positive.
+  // already taken (case-insensitively) or empty, the memory is not positive
+  // or the speed is not positive.
   Result<GpuTypeId> Add(GpuType type);
 
   // Finds a type by canonical name or alias, case-insensitively. Also accepts
@@ -55,7 +56,8 @@ struct GpuGroup {
   GpuTypeId type = 0;
 };
 
-// Parses a compact GPU list: "4xT4, 2xA100-80" (a bare type means one GPU).
+// Parses a compact GPU list: "4xT4, 2xA100-80" (a bare type means one GPU;
+// counts are 1..1024; types are looked up with `catalog.Find`).
 // Errors name the token that is wrong.
 Result<std::vector<GpuGroup>> ParseGpuList(std::string_view text,
                                            const GpuCatalog& catalog);

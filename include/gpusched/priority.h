@@ -12,10 +12,16 @@
 
 namespace gpusched {
 
+// GCC 12's -Wshadow flags the scoped enumerator `kNever` against the
+// unrelated `gpusched::kNever` instant (types.h), although a scoped
+// enumerator is only ever named as `PreemptionPolicy::kNever`.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
 enum class PreemptionPolicy {
   kPreemptLowerPriority,  // may preempt jobs of strictly lower effective priority
   kNever,                 // waits for capacity; never preempts
 };
+#pragma GCC diagnostic pop
 
 // "`percentile` % of jobs start within `max_wait`."
 struct SlaTarget {

@@ -1,0 +1,201 @@
+#include "core/cycle.h"
+
+#include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
+
+#include "core/format.h"
+#include "core/queue_order.h"
+#include "gpusched/admission.h"
+#include "gpusched/cycle.h"
+
+namespace gpusched {
+
+CycleResult RunCycle(const Snapshot& snapshot) {
+  GPUSCHED_CHECK(snapshot.ledger != nullptr, "snapshot has no ledger");
+  GPUSCHED_CHECK(snapshot.classes != nullptr, "snapshot has no class table");
+  internal::CycleContext ctx(snapshot);
+  internal::FreeView view(ctx);
+  internal::Cycle cycle(ctx, view);
+  return cycle.Run();
+}
+
+namespace internal {
+
+std::size_t ShapeHash::operator()(const Shape& s) const {
+  std::size_t h = std::hash<TypeMask>()(s.types);
+  for (std::int64_t v : {std::int64_t{s.gpus}, s.mib, std::int64_t{s.permille},
+                         std::int64_t{s.exclusive}, std::int64_t{s.multi_node}}) {
+    h = h * 1000003u ^ std::hash<std::int64_t>()(v);
+  }
+  return h;
+}
+
+std::size_t PreemptKeyHash::operator()(const PreemptKey& k) const {
+  return ShapeHash()(k.shape) * 31u ^ std::hash<std::int64_t>()(k.priority * 8191 + k.tenant);
+}
+
+Shape ShapeOf(const Request& r) {
+  return Shape{r.gpus, r.mib, r.permille, r.exclusive, r.multi_node, r.types};
+}
+
+CycleResult Cycle::Run() {
+  result_.stats.pending = static_cast<int>(ctx_.pending.size());
+  result_.stats.running = static_cast<int>(ctx_.running.size());
+  const std::vector<int> order = SortPending(ctx_);
+  result_.waits.reserve(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) Consider(order[i], static_cast<int>(i) + 1);
+  return std::move(result_);
+}
+
+// Steps for one pending job, in order; the first that decides ends it.
+void Cycle::Consider(int idx, int position) {
+  JobInfo& ji = ctx_.jobs[idx];
+  const Job& job = *ji.job;
+  // 1. Its class must be known.
+  if (!ji.cls) {
+    AddWait(idx, WaitCode::kInfeasible, fmt::format("unknown class \"{}\"", job.class_name), position);
+    return;
+  }
+  // 2. Without backfill (FIFO), nothing passes the first blocked job.
+  if (fifo_head_) {
+    AddWait(idx, WaitCode::kNoCapacity,
+            fmt::format("waits behind job {} (strict order, no backfill)", *fifo_head_), position);
+    return;
+  }
+  // 3. Approval: class above the tenant's allowance, or critical budget spent.
+  if (!job.approved && ji.tenant >= 0) {
+    const std::int64_t gpu_s =
+        PredictTotal(job, ctx_.types_by_size.empty() ? 0 : ctx_.types_by_size.front(), ctx_.catalog,
+                     ctx_.snap.runtime).count() * job.gpus;
+    if (auto why = ApprovalNeeded(job, *ctx_.tenant(ji.tenant), *ctx_.snap.classes, gpu_s)) {
+      AddWait(idx, WaitCode::kAwaitingApproval, *why, position);
+      return;
+    }
+  }
+  const Request r = MakeRequest(job, ctx_.catalog);
+  // 4. Capacity freed for it by an earlier preemption or defragmentation.
+  if (TryNomination(idx, r, position)) return;
+  // 5. Tenant limit: guarantee plus borrowing limit.
+  if (auto limit = TenantLimit(ji)) {
+    AddWait(idx, WaitCode::kTenantLimit, *limit, position);
+    return;
+  }
+  // 6. Filter and score on free capacity; then backfill on reserved capacity.
+  if (TryBind(idx, r, position) || TryBackfill(idx, r, position)) return;
+  // 7. Nothing fits: defragment, preempt, reserve, or wait with the reason.
+  Blocked(idx, r, position);
+}
+
+bool Cycle::TryNomination(int idx, const Request& r, int position) {
+  const Job& job = *ctx_.jobs[idx].job;
+  if (!job.nomination || job.nomination->expires_at <= ctx_.now) return false;
+  const Placement& nominated = job.nomination->placement;
+  const bool ready = std::all_of(nominated.slices.begin(), nominated.slices.end(), [&](const Slice& s) {
+    return s.gpu >= 0 && s.gpu < ctx_.ledger.gpu_count() &&
+           s.memory_mib <= view_.UsableByNominee(s.gpu, job.id);
+  });
+  if (ready) {
+    for (const Slice& s : nominated.slices) view_.TakeNominated(s.gpu, s.memory_mib, job.id);
+    if (ctx_.jobs[idx].tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(ctx_.jobs[idx].tenant)] += job.gpus;
+    result_.binds.push_back(
+        {job.id, nominated,
+         fmt::format("starts on the capacity freed for it on {}", ctx_.ledger.GpuName(nominated.slices[0].gpu))});
+    return true;
+  }
+  if (TryBind(idx, r, position)) return true;
+  std::vector<JobId> leaving;
+  for (const Slice& s : nominated.slices) {
+    if (s.gpu < 0 || s.gpu >= ctx_.ledger.gpu_count()) continue;
+    for (const Occupant& o : ctx_.occupancy()[static_cast<std::size_t>(s.gpu)]) {
+      if (ctx_.jobs[o.job].job->phase == JobPhase::kPreempting) leaving.push_back(ctx_.jobs[o.job].job->id);
+    }
+  }
+  std::sort(leaving.begin(), leaving.end());
+  leaving.erase(std::unique(leaving.begin(), leaving.end()), leaving.end());
+  AddWait(idx, WaitCode::kAwaitingVictims,
+          leaving.empty()
+              ? fmt::format("capacity on {} is held for it until jobs there exit",
+                            ctx_.ledger.GpuName(nominated.slices[0].gpu))
+              : fmt::format("waiting for preempted job(s) {} to checkpoint and exit on {}",
+                            fmt::join(leaving, ", "), ctx_.ledger.GpuName(nominated.slices[0].gpu)),
+          position, job.nomination->expires_at);
+  return true;
+}
+
+std::optional<std::string> Cycle::TenantLimit(const JobInfo& ji) const {
+  const Tenant* t = ctx_.tenant(ji.tenant);
+  if (!t || !t->borrow_limit_gpus) return std::nullopt;
+  const int limit = t->guaranteed_gpus + *t->borrow_limit_gpus;
+  const int used = ctx_.tenant_gpus[static_cast<std::size_t>(ji.tenant)];
+  if (used + ji.job->gpus <= limit) return std::nullopt;
+  return fmt::format("tenant \"{}\" uses {} GPUs; {} more would pass its limit of {} (guarantee {} + borrowing {})",
+                     t->name, used, ji.job->gpus, limit, t->guaranteed_gpus, *t->borrow_limit_gpus);
+}
+
+bool Cycle::TryBind(int idx, const Request& r, int /*position*/) {
+  const Shape shape = ShapeOf(r);
+  if (no_fit_.contains(shape)) {
+    ++result_.stats.shape_cache_hits;
+    return false;
+  }
+  ++result_.stats.placement_searches;
+  auto found = FindPlacement(r, ctx_, view_);
+  if (!found) return false;
+  const GpuInfo& g = ctx_.ledger.gpu(found->placement.slices[0].gpu);
+  std::string reason =
+      r.gpus == 1 ? fmt::format("fits on {} ({}, {} left): smallest card that fits",
+                                ctx_.ledger.GpuName(found->placement.slices[0].gpu),
+                                ctx_.catalog.type(g.type).name,
+                                FormatMib(view_.avail(found->placement.slices[0].gpu) -
+                                          found->placement.slices[0].memory_mib))
+                  : fmt::format("fits on {} GPUs of {} ({})", r.gpus, ctx_.ledger.node(g.node).name,
+                                ctx_.catalog.type(g.type).name);
+  if (found->locality > 0) reason += "; image/dataset cached there";
+  Bind(idx, *found, std::move(reason));
+  return true;
+}
+
+bool Cycle::TryBackfill(int idx, const Request& r, int /*position*/) {
+  if (!ctx_.policy.enable_backfill || view_.held_gpus().empty()) return false;
+  const Job& job = *ctx_.jobs[idx].job;
+  EndByType ends(ctx_.catalog.size(), kNever);
+  bool any = false;
+  for (std::size_t t = 0; t < ctx_.catalog.size(); ++t) {
+    const Duration d = PredictTotal(job, static_cast<GpuTypeId>(t), ctx_.catalog, ctx_.snap.runtime);
+    if (d.count() > 0) ends[t] = ctx_.now + d, any = true;
+  }
+  if (!any) return false;
+  auto found = FindPlacement(r, ctx_, view_, &ends);
+  if (!found) return false;
+  const GpuIndex g0 = found->placement.slices[0].gpu;
+  Bind(idx, *found,
+       found->used_held
+           ? fmt::format("backfills on {}: predicted to finish before job {}'s reservation there starts",
+                         ctx_.ledger.GpuName(g0), view_.held_for(g0))
+           : fmt::format("fits on {}", ctx_.ledger.GpuName(g0)));
+  return true;
+}
+
+void Cycle::Bind(int idx, const Found& found, std::string reason) {
+  for (const Slice& s : found.placement.slices) view_.Take(s.gpu, s.memory_mib);
+  const JobInfo& ji = ctx_.jobs[idx];
+  if (ji.tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(ji.tenant)] += ji.job->gpus;
+  result_.binds.push_back({ji.job->id, found.placement, std::move(reason)});
+}
+
+void Cycle::AddWait(int idx, WaitCode code, std::string reason, int position,
+                    std::optional<Instant> start) {
+  result_.waits.push_back({ctx_.jobs[idx].job->id, code, std::move(reason), position, start});
+}
+
+const NoFit& Cycle::Explain(const Request& r) {
+  const Shape shape = ShapeOf(r);
+  auto it = no_fit_.find(shape);
+  if (it == no_fit_.end()) it = no_fit_.emplace(shape, ExplainNoFit(r, ctx_, view_)).first;
+  return it->second;
+}
+
+}  // namespace internal
+}  // namespace gpusched

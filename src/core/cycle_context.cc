@@ -1,0 +1,127 @@
+#include "core/cycle_context.h"
+
+#include <algorithm>
+#include <limits>
+#include <string_view>
+
+#include "core/queue_order.h"
+
+namespace gpusched::internal {
+
+Request MakeRequest(const Job& job, const GpuCatalog& catalog) {
+  Request r;
+  r.gpus = std::max(1, job.gpus);
+  r.mib = job.memory_per_gpu_mib;
+  r.permille = job.memory_fraction_permille;
+  r.exclusive = job.exclusive;
+  r.multi_node = job.multi_node;
+  if (job.gpu_types.empty()) {
+    for (std::size_t t = 0; t < catalog.size() && t < kMaxGpuTypes; ++t) r.types.set(t);
+  } else {
+    for (GpuTypeId t : job.gpu_types) {
+      if (t >= 0 && static_cast<std::size_t>(t) < kMaxGpuTypes) r.types.set(static_cast<std::size_t>(t));
+    }
+  }
+  if (!job.image.empty()) r.image = &job.image;
+  if (!job.dataset.empty()) r.dataset = &job.dataset;
+  return r;
+}
+
+MiB NeedOn(const Request& r, MiB total) {
+  if (r.exclusive) return total;
+  if (r.permille > 0) return (total * r.permille + 999) / 1000;
+  return r.mib;
+}
+
+namespace {
+
+bool IsPending(const Job& j) { return j.phase == JobPhase::kPending; }
+
+}  // namespace
+
+CycleContext::CycleContext(const Snapshot& s)
+    : snap(s),
+      ledger(*s.ledger),
+      catalog(s.ledger->catalog()),
+      policy(s.policy),
+      now(s.now),
+      tenant_gpus(s.tenants.size(), 0) {
+  std::unordered_map<std::string_view, int> tenant_index;
+  for (std::size_t t = 0; t < s.tenants.size(); ++t) {
+    tenant_index.emplace(s.tenants[t].name, static_cast<int>(t));
+  }
+  jobs.resize(s.jobs.size());
+  index_of.reserve(s.jobs.size());
+  for (std::size_t i = 0; i < s.jobs.size(); ++i) {
+    const Job& job = s.jobs[i];
+    JobInfo& info = jobs[i];
+    info.job = &job;
+    if (auto it = tenant_index.find(job.tenant); it != tenant_index.end()) info.tenant = it->second;
+    info.cls = EffectiveClass(job, *s.classes, now);
+    info.priority = info.cls ? info.cls->value : std::numeric_limits<std::int32_t>::min();
+    index_of.emplace(job.id, static_cast<int>(i));
+    if (IsPending(job)) {
+      if (info.cls) info.priority += SlaPressure(job, *info.cls, policy, now);
+      pending.push_back(static_cast<int>(i));
+    } else {
+      running.push_back(static_cast<int>(i));
+      if (info.tenant >= 0) tenant_gpus[static_cast<std::size_t>(info.tenant)] += job.gpus;
+    }
+  }
+  min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
+  for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
+    MiB& m = min_total_by_type[static_cast<std::size_t>(ledger.gpu(g).type)];
+    m = std::min(m, ledger.gpu(g).total_mib);
+  }
+  for (std::size_t t = 0; t < catalog.size() && t < kMaxGpuTypes; ++t) {
+    types_by_size.push_back(static_cast<GpuTypeId>(t));
+  }
+  std::stable_sort(types_by_size.begin(), types_by_size.end(), [&](GpuTypeId a, GpuTypeId b) {
+    const GpuType& x = catalog.type(a);
+    const GpuType& y = catalog.type(b);
+    if (x.memory_mib != y.memory_mib) return x.memory_mib < y.memory_mib;
+    return x.speed_milli < y.speed_milli;
+  });
+}
+
+const std::vector<std::vector<Occupant>>& CycleContext::occupancy() const {
+  if (occupancy_built_) return occupancy_;
+  occupancy_.assign(static_cast<std::size_t>(ledger.gpu_count()), {});
+  for (int idx : running) {
+    const Placement* p = ledger.placement(jobs[idx].job->id);
+    if (!p) continue;
+    for (const Slice& s : p->slices) occupancy_[static_cast<std::size_t>(s.gpu)].push_back({idx, s.memory_mib});
+  }
+  occupancy_built_ = true;
+  return occupancy_;
+}
+
+Duration CycleContext::Remaining(int idx) const {
+  if (remaining_.empty()) remaining_.assign(jobs.size(), Duration::min());
+  Duration& d = remaining_[static_cast<std::size_t>(idx)];
+  if (d == Duration::min()) {
+    const Job& job = *jobs[idx].job;
+    d = PredictRemaining(job, RunningType(job), now, catalog, snap.runtime);
+  }
+  return d;
+}
+
+GpuTypeId CycleContext::RunningType(const Job& job) const {
+  const Placement* p = ledger.placement(job.id);
+  if (!p || p->slices.empty()) return 0;
+  return ledger.gpu(p->slices.front().gpu).type;
+}
+
+int CycleContext::Locality(NodeIndex n, const std::string* image,
+                           const std::string* dataset) const {
+  if (!image && !dataset) return 0;
+  int score = 0;
+  for (const std::string& label : ledger.node(n).labels) {
+    std::string_view l = label;
+    if (image && l.starts_with("image:") && l.substr(6) == *image) ++score;
+    if (dataset && l.starts_with("dataset:") && l.substr(8) == *dataset) ++score;
+  }
+  return score;
+}
+
+}  // namespace gpusched::internal

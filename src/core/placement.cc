@@ -1,0 +1,174 @@
+#include "core/placement.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "core/format.h"
+
+namespace gpusched::internal {
+namespace {
+
+// A GPU that passed Filter for one job, with what it scores on.
+struct Candidate {
+  MiB total = 0;
+  MiB leftover = 0;
+  GpuIndex gpu = 0;
+  MiB need = 0;
+  bool held = false;
+  bool operator<(const Candidate& o) const {
+    return std::tie(total, leftover, gpu) < std::tie(o.total, o.leftover, o.gpu);
+  }
+};
+
+MiB UsableOn(const FreeView& view, GpuIndex g, GpuTypeId type, const EndByType* ends) {
+  MiB usable = view.avail(g);
+  if (ends && view.held_left(g) > 0 && (*ends)[static_cast<std::size_t>(type)] <= view.held_from(g)) {
+    usable += view.held_left(g);
+  }
+  return usable;
+}
+
+// Filter for one node: candidates sorted best first.
+std::vector<Candidate> NodeCandidates(const Request& r, const CycleContext& ctx,
+                                      const FreeView& view, NodeIndex n, const EndByType* ends) {
+  std::vector<Candidate> out;
+  const GpuIndex first = ctx.ledger.first_gpu(n);
+  const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+  for (GpuIndex g = first; g < first + count; ++g) {
+    const GpuInfo& info = ctx.ledger.gpu(g);
+    if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
+    const MiB need = NeedOn(r, info.total_mib);
+    const MiB usable = UsableOn(view, g, info.type, ends);
+    if (need <= 0 || need > usable) continue;
+    out.push_back({info.total_mib, usable - need, g, need, need > view.avail(g)});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Found MakeFound(const std::vector<Candidate>& chosen, int locality) {
+  Found f;
+  f.locality = locality;
+  for (const Candidate& c : chosen) {
+    f.placement.slices.push_back({c.gpu, c.need});
+    f.used_held = f.used_held || c.held;
+  }
+  std::sort(f.placement.slices.begin(), f.placement.slices.end(),
+            [](const Slice& a, const Slice& b) { return a.gpu < b.gpu; });
+  return f;
+}
+
+// Single GPU on free capacity: the per-type index, smallest card first.
+std::optional<Found> FindSingle(const Request& r, const CycleContext& ctx, const FreeView& view) {
+  const bool wants_locality = r.image || r.dataset;
+  for (GpuTypeId t : ctx.types_by_size) {
+    if (!r.types.test(static_cast<std::size_t>(t))) continue;
+    const auto& index = view.by_type(t);
+    if (index.empty()) continue;
+    const MiB floor = std::max<MiB>(1, NeedOn(r, ctx.min_total_by_type[static_cast<std::size_t>(t)]));
+    std::optional<Candidate> best;
+    int best_locality = -1;
+    int looked = 0;
+    int visited = 0;
+    for (auto it = index.lower_bound({floor, -1}); it != index.end() && visited < 256; ++it) {
+      ++visited;
+      const GpuInfo& info = ctx.ledger.gpu(it->second);
+      const MiB need = NeedOn(r, info.total_mib);
+      if (need > it->first) continue;
+      ++looked;
+      const int locality = wants_locality ? ctx.Locality(info.node, r.image, r.dataset) : 0;
+      if (locality > best_locality) {
+        best = Candidate{info.total_mib, it->first - need, it->second, need, false};
+        best_locality = locality;
+      }
+      if (!wants_locality || looked >= 16) break;
+    }
+    if (best) return MakeFound({*best}, best_locality);
+  }
+  return std::nullopt;
+}
+
+using NodeScore = std::tuple<MiB, int, MiB, NodeIndex>;  // card, -locality, leftover, node
+
+std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const FreeView& view,
+                               const std::vector<NodeIndex>& nodes, const EndByType* ends) {
+  const MiB floor = (r.exclusive || r.permille > 0) ? 1 : r.mib;
+  std::optional<NodeScore> best_score;
+  std::vector<Candidate> best;
+  for (NodeIndex n : nodes) {
+    if (!ends && view.node_max(n) < floor) continue;
+    std::vector<Candidate> cands = NodeCandidates(r, ctx, view, n, ends);
+    if (static_cast<int>(cands.size()) < r.gpus) continue;
+    cands.resize(static_cast<std::size_t>(r.gpus));
+    MiB card = 0, leftover = 0;
+    for (const Candidate& c : cands) {
+      card = std::max(card, c.total);
+      leftover += c.leftover;
+    }
+    NodeScore score{card, -ctx.Locality(n, r.image, r.dataset), leftover, n};
+    if (!best_score || score < *best_score) {
+      best_score = score;
+      best = std::move(cands);
+    }
+  }
+  if (!best_score) return std::nullopt;
+  return MakeFound(best, -std::get<1>(*best_score));
+}
+
+// A gang allowed to span nodes: fewest nodes first, best GPUs within each.
+std::optional<Found> ScanMultiNode(const Request& r, const CycleContext& ctx, const FreeView& view) {
+  std::vector<std::vector<Candidate>> per_node;
+  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
+    auto cands = NodeCandidates(r, ctx, view, n, nullptr);
+    if (!cands.empty()) per_node.push_back(std::move(cands));
+  }
+  std::stable_sort(per_node.begin(), per_node.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<Candidate> chosen;
+  for (const auto& cands : per_node) {
+    for (const Candidate& c : cands) {
+      if (static_cast<int>(chosen.size()) == r.gpus) break;
+      chosen.push_back(c);
+    }
+  }
+  if (static_cast<int>(chosen.size()) < r.gpus) return std::nullopt;
+  return MakeFound(chosen, 0);
+}
+
+std::vector<NodeIndex> AllNodes(const CycleContext& ctx) {
+  std::vector<NodeIndex> nodes(static_cast<std::size_t>(ctx.ledger.node_count()));
+  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) nodes[static_cast<std::size_t>(n)] = n;
+  return nodes;
+}
+
+std::vector<NodeIndex> HeldNodes(const CycleContext& ctx, const FreeView& view) {
+  std::vector<NodeIndex> nodes;
+  for (GpuIndex g : view.held_gpus()) nodes.push_back(ctx.ledger.gpu(g).node);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
+}
+
+}  // namespace
+
+std::optional<Found> FindPlacement(const Request& r, const CycleContext& ctx, const FreeView& view,
+                                   const EndByType* ends) {
+  if (ends) {
+    if (view.held_gpus().empty()) return std::nullopt;
+    return ScanNodes(r, ctx, view, HeldNodes(ctx, view), ends);
+  }
+  if (r.gpus == 1) return FindSingle(r, ctx, view);
+  if (auto found = ScanNodes(r, ctx, view, AllNodes(ctx), nullptr)) return found;
+  if (r.multi_node) return ScanMultiNode(r, ctx, view);
+  return std::nullopt;
+}
+
+std::string DescribeNeed(const Request& r) {
+  if (r.exclusive) return "a whole GPU";
+  if (r.permille > 0) return fmt::format("{:.1f} % of a GPU", r.permille / 10.0);
+  return FormatMib(r.mib);
+}
+
+}  // namespace gpusched::internal

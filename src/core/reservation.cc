@@ -1,0 +1,104 @@
+#include "core/reservation.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace gpusched::internal {
+namespace {
+
+struct GpuStart {
+  Instant at = kNever;
+  MiB total = 0;
+  GpuIndex gpu = 0;
+  MiB need = 0;
+  bool operator<(const GpuStart& o) const {
+    return std::tie(at, total, gpu) < std::tie(o.at, o.total, o.gpu);
+  }
+};
+
+// When GPU g will have the need free: now if it has, else the predicted end
+// of the running job after which enough is free.
+GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const FreeView& view) {
+  const GpuInfo& info = ctx.ledger.gpu(g);
+  GpuStart s{kNever, info.total_mib, g, NeedOn(r, info.total_mib)};
+  MiB free = view.avail(g);
+  if (free >= s.need) {
+    s.at = ctx.now;
+    return s;
+  }
+  std::vector<std::pair<Instant, MiB>> ends;
+  for (const Occupant& o : ctx.occupancy()[static_cast<std::size_t>(g)]) {
+    const JobInfo& ji = ctx.jobs[o.job];
+    if (ji.doomed || ji.job->phase != JobPhase::kRunning) continue;  // nominated elsewhere
+    const Duration left = ctx.Remaining(o.job);
+    if (left == kUnknownRuntime) continue;
+    ends.emplace_back(ctx.now + left, o.mib);
+  }
+  std::sort(ends.begin(), ends.end());
+  for (const auto& [at, mib] : ends) {
+    free += mib;
+    if (free >= s.need) {
+      s.at = at;
+      return s;
+    }
+  }
+  return s;
+}
+
+std::vector<GpuStart> NodeStarts(const Request& r, NodeIndex n, const CycleContext& ctx,
+                                 const FreeView& view) {
+  std::vector<GpuStart> starts;
+  const GpuIndex first = ctx.ledger.first_gpu(n);
+  const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+  for (GpuIndex g = first; g < first + count; ++g) {
+    const GpuInfo& info = ctx.ledger.gpu(g);
+    if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
+    if (NeedOn(r, info.total_mib) > info.total_mib) continue;
+    GpuStart s = EarliestOn(r, g, ctx, view);
+    if (s.at != kNever) starts.push_back(s);
+  }
+  std::sort(starts.begin(), starts.end());
+  return starts;
+}
+
+ReservationPlan ToPlan(const std::vector<GpuStart>& chosen) {
+  ReservationPlan plan;
+  for (const GpuStart& s : chosen) {
+    plan.start = std::max(plan.start, s.at);
+    plan.slices.slices.push_back({s.gpu, s.need});
+  }
+  std::sort(plan.slices.slices.begin(), plan.slices.slices.end(),
+            [](const Slice& a, const Slice& b) { return a.gpu < b.gpu; });
+  return plan;
+}
+
+}  // namespace
+
+std::optional<ReservationPlan> PlanReservation(const Request& r, const CycleContext& ctx,
+                                               const FreeView& view) {
+  std::optional<std::tuple<Instant, MiB, NodeIndex>> best_key;
+  std::vector<GpuStart> best;
+  std::vector<GpuStart> pool;
+  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
+    std::vector<GpuStart> starts = NodeStarts(r, n, ctx, view);
+    if (r.multi_node) pool.insert(pool.end(), starts.begin(), starts.end());
+    if (static_cast<int>(starts.size()) < r.gpus) continue;
+    starts.resize(static_cast<std::size_t>(r.gpus));
+    MiB card = 0;
+    for (const GpuStart& s : starts) card = std::max(card, s.total);
+    auto key = std::make_tuple(starts.back().at, card, n);
+    if (!best_key || key < *best_key) {
+      best_key = key;
+      best = std::move(starts);
+    }
+  }
+  if (r.multi_node && static_cast<int>(pool.size()) >= r.gpus) {
+    std::sort(pool.begin(), pool.end());
+    pool.resize(static_cast<std::size_t>(r.gpus));
+    if (!best_key || pool.back().at < std::get<0>(*best_key)) return ToPlan(pool);
+  }
+  if (!best_key) return std::nullopt;
+  return ToPlan(best);
+}
+
+}  // namespace gpusched::internal

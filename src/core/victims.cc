@@ -1,0 +1,130 @@
+#include "core/victims.h"
+
+#include <algorithm>
+#include <charconv>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "core/format.h"
+
+namespace gpusched::internal {
+
+bool ClusterFrozen(const CycleContext& ctx) {
+  return std::any_of(ctx.snap.freezes.begin(), ctx.snap.freezes.end(), [&](const Freeze& f) {
+    return f.scope == FreezeScope::kCluster && f.expires_at > ctx.now;
+  });
+}
+
+bool Frozen(const Job& job, const CycleContext& ctx) {
+  for (const Freeze& f : ctx.snap.freezes) {
+    if (f.expires_at <= ctx.now) continue;
+    switch (f.scope) {
+      case FreezeScope::kCluster: return true;
+      case FreezeScope::kTenant:
+        if (f.target == job.tenant) return true;
+        break;
+      case FreezeScope::kJob: {
+        JobId id = 0;
+        auto [ptr, ec] = std::from_chars(f.target.data(), f.target.data() + f.target.size(), id);
+        if (ec == std::errc() && ptr == f.target.data() + f.target.size() && id == job.id) return true;
+        break;
+      }
+    }
+  }
+  return false;
+}
+
+namespace {
+
+int RecentPreemptions(const Job& job, const CycleContext& ctx) {
+  const Instant since = ctx.now - ctx.policy.preemption_window;
+  return static_cast<int>(std::count_if(job.preempted_at.begin(), job.preempted_at.end(),
+                                        [&](Instant t) { return t > since; }));
+}
+
+bool WithinGuarantee(int tenant, int extra_gpus, const CycleContext& ctx) {
+  if (tenant < 0) return false;
+  return ctx.tenant_gpus[static_cast<std::size_t>(tenant)] + extra_gpus <=
+         ctx.tenant(tenant)->guaranteed_gpus;
+}
+
+bool MayReclaim(const JobInfo& victim, const JobInfo& preemptor, int preemptor_gpus,
+                const CycleContext& ctx) {
+  return ctx.policy.reclaim_equal_priority && ctx.policy.enforce_guarantees &&
+         victim.tenant != preemptor.tenant && WithinGuarantee(preemptor.tenant, preemptor_gpus, ctx) &&
+         !WithinGuarantee(victim.tenant, 0, ctx);
+}
+
+}  // namespace
+
+Shield ShieldOf(const JobInfo& victim, const JobInfo& preemptor, int preemptor_gpus,
+                const CycleContext& ctx) {
+  const Job& v = *victim.job;
+  if (victim.doomed || v.phase != JobPhase::kRunning) return Shield::kStopping;
+  const bool lower = victim.priority < preemptor.priority;
+  if (!lower && !(victim.priority == preemptor.priority &&
+                  MayReclaim(victim, preemptor, preemptor_gpus, ctx))) {
+    return Shield::kNotLower;
+  }
+  if (!v.preemptible) return Shield::kNotPreemptible;
+  if (ctx.policy.enforce_guarantees && victim.tenant != preemptor.tenant &&
+      WithinGuarantee(victim.tenant, 0, ctx)) {
+    return Shield::kGuarantee;
+  }
+  if (Frozen(v, ctx)) return Shield::kFrozen;
+  if (ctx.policy.respect_min_runtime && victim.cls && ctx.now - v.started_at < victim.cls->min_runtime) {
+    return Shield::kMinRuntime;
+  }
+  if (ctx.policy.enforce_preemption_limits &&
+      RecentPreemptions(v, ctx) >= ctx.policy.max_preemptions_per_window) {
+    return Shield::kLimit;
+  }
+  return Shield::kNone;
+}
+
+VictimCost CostOf(const JobInfo& victim, std::int64_t preemptor_priority, const CycleContext& ctx) {
+  const Job& v = *victim.job;
+  VictimCost c;
+  const Instant saved = std::max(v.last_checkpoint_at, v.started_at);
+  c.lost_gpu_s = std::max<std::int64_t>(0, (ctx.now - saved).count()) * v.gpus;
+  bool cached = false;
+  if (const Placement* p = ctx.ledger.placement(v.id); p && !p->slices.empty()) {
+    const NodeIndex n = ctx.ledger.gpu(p->slices.front().gpu).node;
+    const int wanted = (v.image.empty() ? 0 : 1) + (v.dataset.empty() ? 0 : 1);
+    cached = ctx.Locality(n, v.image.empty() ? nullptr : &v.image,
+                          v.dataset.empty() ? nullptr : &v.dataset) == wanted;
+  }
+  const Duration overhead = cached ? ctx.policy.restart_overhead : ctx.policy.restart_overhead_uncached;
+  c.restart_gpu_s = overhead.count() * v.gpus;
+  const std::int64_t gap = std::max<std::int64_t>(1, preemptor_priority - victim.priority);
+  const double weight = 1.0 + static_cast<double>(ctx.policy.priority_gap_scale) / static_cast<double>(gap);
+  c.weighted = static_cast<double>(c.lost_gpu_s + c.restart_gpu_s) * weight;
+  return c;
+}
+
+bool VictimBefore(int a, const VictimCost& ca, int b, const VictimCost& cb, const CycleContext& ctx) {
+  const JobInfo& x = ctx.jobs[a];
+  const JobInfo& y = ctx.jobs[b];
+  if (ctx.policy.victim_order == VictimOrderKind::kLowestPriorityNewest) {
+    return std::make_tuple(x.priority, -SecondsOf(x.job->started_at), x.job->id) <
+           std::make_tuple(y.priority, -SecondsOf(y.job->started_at), y.job->id);
+  }
+  return std::make_tuple(ca.weighted, x.priority, x.job->id) <
+         std::make_tuple(cb.weighted, y.priority, y.job->id);
+}
+
+std::string DescribeShields(const std::vector<int>& counts) {
+  static constexpr const char* kWords[] = {
+      "", "not of lower priority", "not preemptible", "already stopping", "frozen",
+      "within their minimum runtime", "at their preemption limit",
+      "protected by their tenant's guarantee"};
+  std::vector<std::string> parts;
+  for (std::size_t i = 1; i < counts.size() && i < std::size(kWords); ++i) {
+    if (i == static_cast<std::size_t>(Shield::kNotLower) || counts[i] == 0) continue;
+    parts.push_back(fmt::format("{} {}", counts[i], kWords[i]));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace gpusched::internal

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Smoke test of the gpusched binary: runs each working subcommand end to end.
+# Usage: tests/cli_smoke.sh path/to/gpusched
+set -euo pipefail
+
+if [[ $# -ne 1 || ! -x "$1" ]]; then
+  echo "usage: $0 path/to/gpusched (an executable)" >&2
+  exit 2
+fi
+GPUSCHED=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+pass() { echo "ok: $*"; }
+
+# run NAME ARGS...: runs gpusched, keeps stdout/stderr in $WORK/NAME.{out,err},
+# sets $rc to its exit code.
+run() {
+  local name=$1
+  shift
+  set +e
+  "$GPUSCHED" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+  rc=$?
+  set -e
+}
+show() {
+  echo "--- stdout:" >&2; cat "$WORK/$1.out" >&2
+  echo "--- stderr:" >&2; cat "$WORK/$1.err" >&2
+}
+
+# 1. version
+run version version
+if [[ $rc -eq 0 ]] && grep -Eq '^gpusched [0-9]+\.[0-9]+\.[0-9]+' "$WORK/version.out"; then
+  pass "version: $(head -n1 "$WORK/version.out")"
+else
+  fail "version: exit $rc, expected 0 and 'gpusched X.Y.Z'"; show version
+fi
+
+# 2. catalog lists T4 and A100-80, as a table and as JSON
+run catalog catalog
+if [[ $rc -eq 0 ]] && grep -Eq '^T4[[:space:]]' "$WORK/catalog.out" \
+    && grep -Eq '^A100-80[[:space:]]' "$WORK/catalog.out"; then
+  pass "catalog lists T4 and A100-80"
+else
+  fail "catalog: exit $rc, expected 0 and rows for T4 and A100-80"; show catalog
+fi
+
+run catalog_json catalog -o json
+if [[ $rc -eq 0 ]] && python3 - "$WORK/catalog_json.out" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except ValueError as e:
+    sys.exit(f"stdout is not JSON: {e}")
+names = {t["name"] for t in doc["gpu_types"]}
+missing = {"T4", "A100-80"} - names
+if missing:
+    sys.exit(f"missing GPU types: {sorted(missing)}; have {sorted(names)}")
+for t in doc["gpu_types"]:
+    if t["memory_mib"] <= 0 or t["speed_milli"] <= 0:
+        sys.exit(f"bad entry: {t}")
+PY
+then
+  pass "catalog -o json has T4 and A100-80"
+else
+  fail "catalog -o json: exit $rc or bad JSON"; show catalog_json
+fi
+
+# 3. estimate: yolov8x, batch 32, 640 px, fp32 needs 16000..20000 MiB per GPU
+run estimate estimate --model yolov8x.pt --batch 32 --imgsz 640 --precision fp32 -o json
+if [[ $rc -eq 0 ]] && mib=$(python3 - "$WORK/estimate.out" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except ValueError as e:
+    sys.exit(f"stdout is not JSON: {e}")
+mib = doc["per_gpu_mib"]
+if not isinstance(mib, int) or not 16000 <= mib <= 20000:
+    sys.exit(f"per_gpu_mib = {mib!r}, expected 16000..20000")
+if not doc.get("basis"):
+    sys.exit("empty basis")
+print(mib)
+PY
+); then
+  pass "estimate yolov8x b32 i640 fp32: $mib MiB per GPU"
+else
+  fail "estimate yolov8x.pt: exit $rc, expected per_gpu_mib in 16000..20000"; show estimate
+fi
+
+run estimate_text estimate --model yolov8x.pt --batch 32 --imgsz 640 --precision fp32
+if [[ $rc -eq 0 ]] && grep -Eq '[0-9]+ MiB' "$WORK/estimate_text.out"; then
+  pass "estimate text output names MiB"
+else
+  fail "estimate (text): exit $rc, expected a MiB figure"; show estimate_text
+fi
+
+# 4. a model that is not YOLO is refused, naming it
+run bad_model estimate --model resnet.pt
+if [[ $rc -ne 0 ]] && grep -q 'resnet' "$WORK/bad_model.err"; then
+  pass "estimate --model resnet.pt refused (exit $rc): $(head -n1 "$WORK/bad_model.err")"
+else
+  fail "estimate --model resnet.pt: exit $rc, expected non-zero and an error naming resnet"
+  show bad_model
+fi
+
+# 5. a bad command line is a usage error, not a crash
+run bad_usage estimate --model yolov8n.pt --batch 3 --gpus 2
+if [[ $rc -eq 2 ]] && grep -q -- '--batch' "$WORK/bad_usage.err"; then
+  pass "estimate --batch 3 --gpus 2 refused with exit 2"
+else
+  fail "estimate --batch 3 --gpus 2: exit $rc, expected 2 and an error naming --batch"
+  show bad_usage
+fi
+
+if [[ $failures -ne 0 ]]; then
+  echo "cli_smoke: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "cli_smoke: all checks passed"
