@@ -104,8 +104,10 @@ class ClusterLedger {
   // GPU indices of node `n`: [first_gpu(n), first_gpu(n) + node(n).gpus.size()).
   GpuIndex first_gpu(NodeIndex n) const { return first_gpu_[static_cast<size_t>(n)]; }
   MiB free_mib(GpuIndex g) const { return free_[static_cast<size_t>(g)]; }
-  // Jobs with a slice on GPU `g`, in allocation order.
+  // Jobs with a slice on GPU `g`, in allocation order, and (parallel to it)
+  // the size of each job's slice there.
   std::span<const JobId> jobs_on(GpuIndex g) const { return jobs_on_[static_cast<size_t>(g)]; }
+  std::span<const MiB> mib_on(GpuIndex g) const { return mib_on_[static_cast<size_t>(g)]; }
   // The placement of `job`, or nullptr when it holds none.
   const Placement* placement(JobId job) const;
   std::size_t allocation_count() const { return allocations_.size(); }
@@ -124,6 +126,7 @@ class ClusterLedger {
   std::vector<GpuInfo> gpus_;
   std::vector<MiB> free_;
   std::vector<std::vector<JobId>> jobs_on_;
+  std::vector<std::vector<MiB>> mib_on_;
   std::unordered_map<JobId, Placement> allocations_;
   std::unordered_map<std::string, NodeIndex> node_by_name_;
 };

@@ -47,11 +47,11 @@ struct Progress {
   Duration done_t4{0};
 };
 
+// Field order keeps what the cycle reads for every running job (phase,
+// size, victim rules, progress) in the first cache lines; names and other
+// strings come last.
 struct Job {
   JobId id = 0;
-  std::string name;
-  std::string tenant;
-  std::string class_name;  // after admission (possibly demoted)
   JobPhase phase = JobPhase::kPending;
 
   // --- resource request ---
@@ -62,14 +62,15 @@ struct Job {
   int memory_fraction_permille = 0;
   bool exclusive = false;   // whole GPUs: no sharing with other jobs
   bool multi_node = false;  // the gang may span nodes
-  std::vector<GpuTypeId> gpu_types;  // acceptable types; empty: any
   bool preemptible = true;
+  bool approved = false;  // an operator approved it (AwaitingApproval passed)
 
-  // --- cache locality (matched against node labels "image:"/"dataset:") ---
-  std::string image;
-  std::string dataset;
-  // Runtime-learning key, e.g. "yolov8s/detect/b32/i640/amp".
-  std::string model_key;
+  // --- running state ---
+  Instant started_at{};          // start of the current run
+  Instant last_checkpoint_at{};  // newest checkpoint (or the resume point)
+  // When this job was preempted before (any order); counts toward the limit.
+  std::vector<Instant> preempted_at;
+  Progress progress;
 
   // --- queue state ---
   Instant submit_time{};
@@ -77,15 +78,18 @@ struct Job {
   // across preemptions so a requeued job keeps its place.
   Instant eligible_since{};
   std::optional<Boost> boost;
-  bool approved = false;  // an operator approved it (AwaitingApproval passed)
   std::optional<Nomination> nomination;
 
-  // --- running state ---
-  Instant started_at{};          // start of the current run
-  Instant last_checkpoint_at{};  // newest checkpoint (or the resume point)
-  Progress progress;
-  // When this job was preempted before (any order); counts toward the limit.
-  std::vector<Instant> preempted_at;
+  std::string tenant;
+  std::string class_name;  // after admission (possibly demoted)
+  std::string name;
+  std::vector<GpuTypeId> gpu_types;  // acceptable types; empty: any
+
+  // --- cache locality (matched against node labels "image:"/"dataset:") ---
+  std::string image;
+  std::string dataset;
+  // Runtime-learning key, e.g. "yolov8s/detect/b32/i640/amp".
+  std::string model_key;
 };
 
 }  // namespace gpusched

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "gpusched/gpu_catalog.h"
 #include "gpusched/job.h"
@@ -33,9 +34,10 @@ class RuntimeModel {
   const GpuCatalog& catalog() const { return *catalog_; }
 
  private:
+  using Observations = std::vector<std::pair<GpuTypeId, std::int64_t>>;
   const GpuCatalog* catalog_;
-  // (key, type) -> milliseconds, EWMA.
-  std::map<std::pair<std::string, GpuTypeId>, std::int64_t, std::less<>> epoch_ms_;
+  // key -> (type, milliseconds EWMA), ordered by type id.
+  std::map<std::string, Observations, std::less<>> epoch_ms_;
 };
 
 // Scales a T4 duration to `type` by its speed factor (rounds up).

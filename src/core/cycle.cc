@@ -108,8 +108,8 @@ bool Cycle::TryNomination(int idx, const Request& r, int position) {
   std::vector<JobId> leaving;
   for (const Slice& s : nominated.slices) {
     if (s.gpu < 0 || s.gpu >= ctx_.ledger.gpu_count()) continue;
-    for (const Occupant& o : ctx_.occupancy()[static_cast<std::size_t>(s.gpu)]) {
-      if (ctx_.jobs[o.job].job->phase == JobPhase::kPreempting) leaving.push_back(ctx_.jobs[o.job].job->id);
+    for (const Occupant& o : ctx_.occupants(s.gpu)) {
+      if (ctx_.jobs[o.job].phase == JobPhase::kPreempting) leaving.push_back(ctx_.jobs[o.job].job->id);
     }
   }
   std::sort(leaving.begin(), leaving.end());

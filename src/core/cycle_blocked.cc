@@ -96,7 +96,7 @@ bool Cycle::TryPreempt(int idx, const Request& r, const NoFit& nf, int position,
   for (int v : out.plan->victims) {
     JobInfo& vi = ctx_.jobs[v];
     vi.doomed = true;
-    const VictimCost c = CostOf(vi, ji.priority, ctx_);
+    const VictimCost c = CostOf(v, ji.priority, ctx_);
     p.victims.push_back({vi.job->id, c.lost_gpu_s, c.restart_gpu_s,
                          fmt::format("preempted for job {} ({} > {}); loses {} GPU-s since its last "
                                      "checkpoint, restart {} GPU-s",

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/queue_order.h"
+#include "core/victims.h"
 
 namespace gpusched::internal {
 
@@ -51,15 +52,18 @@ CycleContext::CycleContext(const Snapshot& s)
     tenant_index.emplace(s.tenants[t].name, static_cast<int>(t));
   }
   jobs.resize(s.jobs.size());
-  index_of.reserve(s.jobs.size());
+  std::vector<JobId> ids(s.jobs.size());
+  for (std::size_t i = 0; i < s.jobs.size(); ++i) ids[i] = s.jobs[i].id;
+  index_of.Reserve(ids);
   for (std::size_t i = 0; i < s.jobs.size(); ++i) {
     const Job& job = s.jobs[i];
     JobInfo& info = jobs[i];
     info.job = &job;
+    info.phase = job.phase;
     if (auto it = tenant_index.find(job.tenant); it != tenant_index.end()) info.tenant = it->second;
-    info.cls = EffectiveClass(job, *s.classes, now);
+    info.cls = job.boost ? EffectiveClass(job, *s.classes, now) : FindClass(job.class_name);
     info.priority = info.cls ? info.cls->value : std::numeric_limits<std::int32_t>::min();
-    index_of.emplace(job.id, static_cast<int>(i));
+    index_of.Insert(job.id, static_cast<int>(i));
     if (IsPending(job)) {
       if (info.cls) info.priority += SlaPressure(job, *info.cls, policy, now);
       pending.push_back(static_cast<int>(i));
@@ -84,26 +88,62 @@ CycleContext::CycleContext(const Snapshot& s)
   });
 }
 
-const std::vector<std::vector<Occupant>>& CycleContext::occupancy() const {
-  if (occupancy_built_) return occupancy_;
-  occupancy_.assign(static_cast<std::size_t>(ledger.gpu_count()), {});
-  for (int idx : running) {
-    const Placement* p = ledger.placement(jobs[idx].job->id);
-    if (!p) continue;
-    for (const Slice& s : p->slices) occupancy_[static_cast<std::size_t>(s.gpu)].push_back({idx, s.memory_mib});
+void CycleContext::BuildOccupancy() const {
+  const auto n = static_cast<std::size_t>(ledger.gpu_count());
+  occ_begin_.assign(n + 1, 0);
+  for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
+    occ_begin_[static_cast<std::size_t>(g) + 1] = occ_begin_[static_cast<std::size_t>(g)] + ledger.jobs_on(g).size();
   }
-  occupancy_built_ = true;
-  return occupancy_;
+  occupants_.clear();
+  occupants_.reserve(occ_begin_[n]);
+  for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
+    const auto ids = ledger.jobs_on(g);
+    const auto mibs = ledger.mib_on(g);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const int idx = index_of.Find(ids[i]);
+      // A slice of a job the snapshot does not list is capacity nobody may
+      // preempt: it stays out of the occupant lists.
+      if (idx >= 0 && jobs[idx].phase != JobPhase::kPending) occupants_.push_back({idx, mibs[i]});
+    }
+    occ_begin_[static_cast<std::size_t>(g) + 1] = occupants_.size();
+  }
 }
 
-Duration CycleContext::Remaining(int idx) const {
+std::span<const Occupant> CycleContext::occupants(GpuIndex g) const {
+  if (occ_begin_.empty()) BuildOccupancy();
+  const auto i = static_cast<std::size_t>(g);
+  return {occupants_.data() + occ_begin_[i], occupants_.data() + occ_begin_[i + 1]};
+}
+
+Duration CycleContext::Remaining(int idx, GpuTypeId type) const {
   if (remaining_.empty()) remaining_.assign(jobs.size(), Duration::min());
   Duration& d = remaining_[static_cast<std::size_t>(idx)];
   if (d == Duration::min()) {
     const Job& job = *jobs[idx].job;
-    d = PredictRemaining(job, RunningType(job), now, catalog, snap.runtime);
+    d = PredictRemaining(job, type, now, catalog, snap.runtime);
   }
   return d;
+}
+
+std::int8_t CycleContext::BaseShield(int idx) const {
+  if (base_shield_.empty()) base_shield_.assign(jobs.size(), -1);
+  std::int8_t& s = base_shield_[static_cast<std::size_t>(idx)];
+  if (s < 0) s = static_cast<std::int8_t>(JobShield(*jobs[idx].job, jobs[idx].cls, *this));
+  return s;
+}
+
+std::pair<std::int64_t, std::int64_t> CycleContext::BaseCost(int idx) const {
+  if (base_cost_.empty()) base_cost_.assign(jobs.size(), {-1, 0});
+  auto& c = base_cost_[static_cast<std::size_t>(idx)];
+  if (c.first < 0) c = StopCost(*jobs[idx].job, *this);
+  return c;
+}
+
+const PriorityClass* CycleContext::FindClass(std::string_view name) const {
+  for (const PriorityClass& c : snap.classes->classes()) {
+    if (c.name.size() == name.size() && c.name[0] == name[0] && c.name == name) return &c;
+  }
+  return nullptr;
 }
 
 GpuTypeId CycleContext::RunningType(const Job& job) const {

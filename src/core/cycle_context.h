@@ -3,10 +3,12 @@
 #pragma once
 
 #include <bitset>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/job_index.h"
 #include "gpusched/snapshot.h"
 
 namespace gpusched::internal {
@@ -37,6 +39,7 @@ struct JobInfo {
   int tenant = -1;                      // index into snapshot.tenants, -1 unknown
   const PriorityClass* cls = nullptr;   // effective class (boost applied)
   std::int64_t priority = 0;            // effective priority
+  JobPhase phase = JobPhase::kPending;  // copy of job->phase (hot loops)
   bool doomed = false;                  // chosen to stop in this cycle
 };
 
@@ -58,7 +61,7 @@ struct CycleContext {
   std::vector<JobInfo> jobs;   // parallel to snap.jobs
   std::vector<int> pending;    // indices of pending jobs, snapshot order
   std::vector<int> running;    // indices of running and preempting jobs
-  std::unordered_map<JobId, int> index_of;
+  JobIndexMap index_of;
   std::vector<int> tenant_gpus;  // GPUs held per tenant (running + bound)
   std::vector<GpuTypeId> types_by_size;  // smallest card first
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
@@ -66,13 +69,22 @@ struct CycleContext {
   const Tenant* tenant(int idx) const {
     return idx < 0 ? nullptr : &snap.tenants[static_cast<std::size_t>(idx)];
   }
-  const JobInfo& info(JobId id) const { return jobs[static_cast<std::size_t>(index_of.at(id))]; }
-  JobInfo& info(JobId id) { return jobs[static_cast<std::size_t>(index_of.at(id))]; }
-  // Running and preempting jobs on each GPU, with their slices (built on
-  // first use; the ledger does not change during a cycle).
-  const std::vector<std::vector<Occupant>>& occupancy() const;
-  // Predicted remaining run time of running job `idx` (cached).
-  Duration Remaining(int idx) const;
+  // Running and preempting jobs on GPU `g`, with their slices (built on
+  // first use for all GPUs; the ledger does not change during a cycle).
+  std::span<const Occupant> occupants(GpuIndex g) const;
+  // Predicted remaining run time of running job `idx` on GPU type `type`
+  // (the type of any of its GPUs; cached per job).
+  Duration Remaining(int idx, GpuTypeId type) const;
+
+  // Victim facts of running job `idx` that do not depend on the preemptor:
+  // its Shield code from the job-only rules (not preemptible, frozen,
+  // minimum runtime, preemption limit), cached.
+  std::int8_t BaseShield(int idx) const;
+  // GPU-seconds lost since its checkpoint and restart overhead, cached.
+  std::pair<std::int64_t, std::int64_t> BaseCost(int idx) const;
+
+  // The class named `name`, or nullptr (a fast ClassTable::Find).
+  const PriorityClass* FindClass(std::string_view name) const;
 
   // GPU type a running job runs on (its first slice's GPU).
   GpuTypeId RunningType(const Job& job) const;
@@ -80,9 +92,12 @@ struct CycleContext {
   int Locality(NodeIndex n, const std::string* image, const std::string* dataset) const;
 
  private:
-  mutable std::vector<std::vector<Occupant>> occupancy_;
-  mutable bool occupancy_built_ = false;
+  void BuildOccupancy() const;
+  mutable std::vector<Occupant> occupants_;      // CSR: all GPUs' occupants
+  mutable std::vector<std::size_t> occ_begin_;  // per GPU, plus one end entry
   mutable std::vector<Duration> remaining_;  // Duration::min(): not computed
+  mutable std::vector<std::int8_t> base_shield_;  // -1: not computed
+  mutable std::vector<std::pair<std::int64_t, std::int64_t>> base_cost_;  // first -1: not computed
 };
 
 }  // namespace gpusched::internal

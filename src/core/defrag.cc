@@ -49,10 +49,10 @@ std::optional<DefragOutcome> PlanForGpu(const Request& r, int job, GpuIndex g, c
   DefragOutcome out{g, NeedOn(r, ctx.ledger.gpu(g).total_mib), {}, 0};
   MiB deficit = out.need - view.avail(g);
   std::vector<std::pair<VictimCost, const Occupant*>> movers;
-  for (const Occupant& o : ctx.occupancy()[static_cast<std::size_t>(g)]) {
+  for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
-    if (ji.job->gpus != 1 || ShieldOf(ji, ctx.jobs[job], r.gpus, ctx) != Shield::kNone) continue;
-    movers.emplace_back(CostOf(ji, ctx.jobs[job].priority, ctx), &o);
+    if (ji.job->gpus != 1 || ShieldOf(o.job, ctx.jobs[job], r.gpus, ctx) != Shield::kNone) continue;
+    movers.emplace_back(CostOf(o.job, ctx.jobs[job].priority, ctx), &o);
   }
   std::sort(movers.begin(), movers.end(), [&](const auto& a, const auto& b) {
     return VictimBefore(a.second->job, a.first, b.second->job, b.first, ctx);

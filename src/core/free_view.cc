@@ -1,6 +1,7 @@
 #include "core/free_view.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace gpusched::internal {
 
@@ -30,14 +31,18 @@ FreeView::FreeView(const CycleContext& ctx) : ctx_(ctx) {
       nominations_.push_back({s.gpu, {job.id, s.memory_mib}});
     }
   }
-  by_type_.resize(ctx.catalog.size());
-  for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
+  node_sorted_.resize(static_cast<std::size_t>(ledger.node_count()));
+  for (NodeIndex node = 0; node < ledger.node_count(); ++node) RefreshNode(node);
+}
+
+void FreeView::BuildIndex() const {
+  by_type_.resize(std::max<std::size_t>(1, ctx_.catalog.size()));
+  for (GpuIndex g = 0; g < ctx_.ledger.gpu_count(); ++g) {
     if (schedulable_[u(g)] && avail_[u(g)] > 0) {
-      by_type_[static_cast<std::size_t>(ledger.gpu(g).type)].emplace(avail_[u(g)], g);
+      by_type_[static_cast<std::size_t>(ctx_.ledger.gpu(g).type)].emplace_hint(
+          by_type_[static_cast<std::size_t>(ctx_.ledger.gpu(g).type)].end(), avail_[u(g)], g);
     }
   }
-  node_max_.assign(static_cast<std::size_t>(ledger.node_count()), 0);
-  for (NodeIndex node = 0; node < ledger.node_count(); ++node) RefreshNode(node);
 }
 
 MiB FreeView::nominated_for(GpuIndex g, JobId job) const {
@@ -51,10 +56,12 @@ MiB FreeView::nominated_for(GpuIndex g, JobId job) const {
 void FreeView::SetAvail(GpuIndex g, MiB value) {
   const MiB old = avail_[u(g)];
   if (old == value) return;
-  auto& index = by_type_[static_cast<std::size_t>(ctx_.ledger.gpu(g).type)];
-  if (schedulable_[u(g)] && old > 0) index.erase({old, g});
   avail_[u(g)] = value;
-  if (schedulable_[u(g)] && value > 0) index.emplace(value, g);
+  if (!by_type_.empty() && schedulable_[u(g)]) {
+    auto& index = by_type_[static_cast<std::size_t>(ctx_.ledger.gpu(g).type)];
+    if (old > 0) index.erase({old, g});
+    if (value > 0) index.emplace(value, g);
+  }
   RefreshNode(ctx_.ledger.gpu(g).node);
 }
 
@@ -62,11 +69,12 @@ void FreeView::RefreshNode(NodeIndex n) {
   const ClusterLedger& ledger = ctx_.ledger;
   const GpuIndex first = ledger.first_gpu(n);
   const auto count = static_cast<GpuIndex>(ledger.node(n).gpus.size());
-  MiB best = 0;
+  auto& sorted = node_sorted_[static_cast<std::size_t>(n)];
+  sorted.clear();
   for (GpuIndex g = first; g < first + count; ++g) {
-    if (schedulable_[u(g)]) best = std::max(best, avail_[u(g)]);
+    if (schedulable_[u(g)]) sorted.push_back(avail_[u(g)]);
   }
-  node_max_[static_cast<std::size_t>(n)] = best;
+  std::sort(sorted.begin(), sorted.end(), std::greater<>());
 }
 
 void FreeView::Take(GpuIndex g, MiB mib) {

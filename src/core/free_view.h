@@ -34,11 +34,23 @@ class FreeView {
   MiB nominated_for(GpuIndex g, JobId job) const;
   bool schedulable(GpuIndex g) const { return schedulable_[u(g)]; }
   // Largest avail on a schedulable GPU of node `n`.
-  MiB node_max(NodeIndex n) const { return node_max_[static_cast<std::size_t>(n)]; }
+  MiB node_max(NodeIndex n) const { return NodeKth(n, 1); }
+  // The k-th largest avail among the schedulable GPUs of node `n` (k >= 1);
+  // 0 when the node has fewer than k such GPUs. A gang of k GPUs needing m
+  // each can only fit on nodes where NodeKth(n, k) >= m.
+  MiB NodeKth(NodeIndex n, int k) const {
+    const auto& v = node_sorted_[static_cast<std::size_t>(n)];
+    return k <= static_cast<int>(v.size()) ? v[static_cast<std::size_t>(k - 1)] : 0;
+  }
   const std::vector<GpuIndex>& held_gpus() const { return held_gpus_; }
 
   // (avail, gpu) of schedulable GPUs of `type` with avail > 0, ascending.
+  bool index_built() const { return !by_type_.empty(); }
+  // Counts a linear scan made instead of using the index; returns the count.
+  int CountScan() const { return ++scans_; }
+  // Built on first use (a cycle without single-GPU searches never needs it).
   const std::set<std::pair<MiB, GpuIndex>>& by_type(GpuTypeId type) const {
+    if (by_type_.empty()) BuildIndex();
     return by_type_[static_cast<std::size_t>(type)];
   }
 
@@ -65,6 +77,7 @@ class FreeView {
   // avail = max(0, ledger free - prior nominations - this cycle's deductions)
   void Recompute(GpuIndex g);
   void RefreshNode(NodeIndex n);
+  void BuildIndex() const;
 
   const CycleContext& ctx_;
   std::vector<MiB> avail_, held_, held_used_;
@@ -73,9 +86,10 @@ class FreeView {
   std::vector<Instant> held_from_;
   std::vector<JobId> held_for_;
   std::vector<char> schedulable_;
-  std::vector<MiB> node_max_;
+  std::vector<std::vector<MiB>> node_sorted_;  // schedulable avail, descending
   std::vector<GpuIndex> held_gpus_;
-  std::vector<std::set<std::pair<MiB, GpuIndex>>> by_type_;
+  mutable std::vector<std::set<std::pair<MiB, GpuIndex>>> by_type_;
+  mutable int scans_ = 0;
   // Nominations from earlier cycles: gpu -> (job, MiB), few.
   std::vector<std::pair<GpuIndex, std::pair<JobId, MiB>>> nominations_;
 };

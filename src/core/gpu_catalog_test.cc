@@ -182,7 +182,8 @@ TEST(ParseGpuListTest, UnknownTypeNamesTheTokenAndTheKnownTypes) {
 TEST(ParseGpuListTest, BareA100SuggestsBothMemorySizes) {
   const auto a100 = ParseGpuList("2xA100", GpuCatalog::BuiltIn());
   ASSERT_FALSE(a100.has_value());
-  EXPECT_THAT(a100.error().message, HasSubstr("did you mean A100-40 or A100-80? known: GTX1650, T4"));
+  EXPECT_THAT(a100.error().message,
+              HasSubstr("did you mean A100-40 or A100-80? known: GTX1650, T4"));
 
   const auto v100 = ParseGpuList("v100", GpuCatalog::BuiltIn());
   ASSERT_FALSE(v100.has_value());

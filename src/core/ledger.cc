@@ -51,6 +51,7 @@ Result<NodeIndex> ClusterLedger::AddNode(NodeSpec node) {
     gpus_.push_back(GpuInfo{n, static_cast<int>(i), g.type, g.memory_mib, g.healthy});
     free_.push_back(g.memory_mib);
     jobs_on_.emplace_back();
+    mib_on_.emplace_back();
   }
   node_by_name_.emplace(node.name, n);
   nodes_.push_back(std::move(node));
@@ -120,6 +121,7 @@ Status ClusterLedger::Allocate(JobId job, const Placement& placement) {
   for (const Slice& s : placement.slices) {
     free_[static_cast<std::size_t>(s.gpu)] -= s.memory_mib;
     jobs_on_[static_cast<std::size_t>(s.gpu)].push_back(job);
+    mib_on_[static_cast<std::size_t>(s.gpu)].push_back(s.memory_mib);
   }
   Placement sorted = placement;
   std::sort(sorted.slices.begin(), sorted.slices.end(),
@@ -137,7 +139,9 @@ Status ClusterLedger::Release(JobId job) {
     const auto g = static_cast<std::size_t>(s.gpu);
     free_[g] += s.memory_mib;
     auto& on = jobs_on_[g];
-    on.erase(std::find(on.begin(), on.end(), job));
+    const auto at = std::find(on.begin(), on.end(), job) - on.begin();
+    on.erase(on.begin() + at);
+    mib_on_[g].erase(mib_on_[g].begin() + at);
   }
   allocations_.erase(it);
   return OkStatus();

@@ -98,7 +98,7 @@ std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const 
   std::optional<NodeScore> best_score;
   std::vector<Candidate> best;
   for (NodeIndex n : nodes) {
-    if (!ends && view.node_max(n) < floor) continue;
+    if (!ends && view.NodeKth(n, r.gpus) < floor) continue;
     std::vector<Candidate> cands = NodeCandidates(r, ctx, view, n, ends);
     if (static_cast<int>(cands.size()) < r.gpus) continue;
     cands.resize(static_cast<std::size_t>(r.gpus));
@@ -153,13 +153,41 @@ std::vector<NodeIndex> HeldNodes(const CycleContext& ctx, const FreeView& view) 
 
 }  // namespace
 
+// Single GPU without the index: one pass over all GPUs. Cheaper than building
+// the index when a cycle makes only a few searches.
+std::optional<Found> ScanSingle(const Request& r, const CycleContext& ctx, const FreeView& view) {
+  std::optional<Candidate> best;
+  int best_locality = -1;
+  for (GpuIndex g = 0; g < ctx.ledger.gpu_count(); ++g) {
+    const GpuInfo& info = ctx.ledger.gpu(g);
+    if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
+    const MiB need = NeedOn(r, info.total_mib);
+    if (need > view.avail(g)) continue;
+    const Candidate c{info.total_mib, view.avail(g) - need, g, need, false};
+    const int locality = ctx.Locality(info.node, r.image, r.dataset);
+    // Same order as FindSingle: card size, locality, leftover, GPU index.
+    if (!best || std::make_tuple(c.total, -locality, c.leftover, c.gpu) <
+                     std::make_tuple(best->total, -best_locality, best->leftover, best->gpu)) {
+      best = c;
+      best_locality = locality;
+    }
+  }
+  if (!best) return std::nullopt;
+  return MakeFound({*best}, best_locality);
+}
+
+constexpr int kScansBeforeIndex = 8;
+
 std::optional<Found> FindPlacement(const Request& r, const CycleContext& ctx, const FreeView& view,
                                    const EndByType* ends) {
   if (ends) {
     if (view.held_gpus().empty()) return std::nullopt;
     return ScanNodes(r, ctx, view, HeldNodes(ctx, view), ends);
   }
-  if (r.gpus == 1) return FindSingle(r, ctx, view);
+  if (r.gpus == 1) {
+    if (!view.index_built() && view.CountScan() <= kScansBeforeIndex) return ScanSingle(r, ctx, view);
+    return FindSingle(r, ctx, view);
+  }
   if (auto found = ScanNodes(r, ctx, view, AllNodes(ctx), nullptr)) return found;
   if (r.multi_node) return ScanMultiNode(r, ctx, view);
   return std::nullopt;

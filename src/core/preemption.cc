@@ -1,7 +1,9 @@
 #include "core/preemption.h"
 
 #include <algorithm>
-#include <map>
+#include <array>
+#include <limits>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -11,12 +13,15 @@
 namespace gpusched::internal {
 namespace {
 
-// What it takes to fit one slice on one GPU.
+// What it takes to fit one slice on one GPU: at most kMaxVictimsPerGpu
+// victims (a plan needing more on one GPU is not considered).
+constexpr int kMaxVictimsPerGpu = 8;
 struct GpuOption {
   GpuIndex gpu = 0;
   MiB need = 0;
   double cost = 0;
-  std::vector<int> victims;
+  int count = 0;
+  std::array<int, kMaxVictimsPerGpu> victims{};
 };
 
 // Per-attempt cache of shields and costs of running jobs.
@@ -34,7 +39,7 @@ class VictimTable {
   bool Candidate(int idx) {
     std::int8_t& s = shield_[static_cast<std::size_t>(idx)];
     if (s == kUnknown) {
-      s = static_cast<std::int8_t>(ShieldOf(ctx_.jobs[idx], ctx_.jobs[p_], gpus_, ctx_));
+      s = static_cast<std::int8_t>(ShieldOf(idx, ctx_.jobs[p_], gpus_, ctx_));
       ++shield_counts_[static_cast<std::size_t>(s)];
     }
     return s == static_cast<std::int8_t>(Shield::kNone);
@@ -42,7 +47,7 @@ class VictimTable {
   const VictimCost& Cost(int idx) {
     const auto i = static_cast<std::size_t>(idx);
     if (!has_cost_[i]) {
-      cost_[i] = CostOf(ctx_.jobs[idx], ctx_.jobs[p_].priority, ctx_);
+      cost_[i] = CostOf(idx, ctx_.jobs[p_].priority, ctx_);
       has_cost_[i] = 1;
     }
     return cost_[i];
@@ -59,27 +64,38 @@ class VictimTable {
   std::vector<int> shield_counts_;
 };
 
-std::optional<GpuOption> EvalGpu(const Request& r, GpuIndex g, const CycleContext& ctx,
-                                 const FreeView& view, VictimTable& table) {
+// Whether stopping every lower-priority job on g could free enough at all.
+bool CouldFree(GpuIndex g, MiB deficit, std::int64_t priority, const CycleContext& ctx) {
+  MiB freeable = 0;
+  for (const Occupant& o : ctx.occupants(g)) {
+    if (ctx.jobs[o.job].priority <= priority) freeable += o.mib;
+  }
+  return freeable >= deficit;
+}
+
+std::optional<GpuOption> EvalGpu(const Request& r, GpuIndex g, std::int64_t priority,
+                                 const CycleContext& ctx, const FreeView& view, VictimTable& table) {
   const GpuInfo& info = ctx.ledger.gpu(g);
   if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) return std::nullopt;
-  const MiB need = NeedOn(r, info.total_mib);
-  if (need > info.total_mib) return std::nullopt;
-  GpuOption opt{g, need, 0, {}};
-  MiB deficit = need - view.avail(g);
+  GpuOption opt;
+  opt.gpu = g;
+  opt.need = NeedOn(r, info.total_mib);
+  if (opt.need > info.total_mib) return std::nullopt;
+  MiB deficit = opt.need - view.avail(g);
   if (deficit <= 0) return opt;
-  std::vector<std::pair<int, MiB>> cands;
-  for (const Occupant& o : ctx.occupancy()[static_cast<std::size_t>(g)]) {
-    if (table.Candidate(o.job)) cands.emplace_back(o.job, o.mib);
+  if (!CouldFree(g, deficit, priority, ctx)) return std::nullopt;
+  std::array<std::pair<int, MiB>, 32> cands;
+  std::size_t n = 0;
+  for (const Occupant& o : ctx.occupants(g)) {
+    if (n < cands.size() && table.Candidate(o.job)) cands[n++] = {o.job, o.mib};
   }
-  std::sort(cands.begin(), cands.end(), [&](const auto& a, const auto& b) {
+  std::sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(n), [&](const auto& a, const auto& b) {
     return VictimBefore(a.first, table.Cost(a.first), b.first, table.Cost(b.first), ctx);
   });
-  for (const auto& [idx, mib] : cands) {
-    if (deficit <= 0) break;
-    opt.victims.push_back(idx);
-    opt.cost += table.Cost(idx).weighted;
-    deficit -= mib;
+  for (std::size_t i = 0; i < n && deficit > 0 && opt.count < kMaxVictimsPerGpu; ++i) {
+    opt.victims[static_cast<std::size_t>(opt.count++)] = cands[i].first;
+    opt.cost += table.Cost(cands[i].first).weighted;
+    deficit -= cands[i].second;
   }
   if (deficit > 0) return std::nullopt;
   return opt;
@@ -92,7 +108,8 @@ std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int
   PreemptionPlan plan;
   for (const GpuOption& o : chosen) {
     plan.nominated.slices.push_back({o.gpu, o.need});
-    for (int v : o.victims) {
+    for (int i = 0; i < o.count; ++i) {
+      const int v = o.victims[static_cast<std::size_t>(i)];
       if (std::find(plan.victims.begin(), plan.victims.end(), v) == plan.victims.end()) {
         plan.victims.push_back(v);
       }
@@ -103,13 +120,15 @@ std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int
   std::sort(plan.victims.begin(), plan.victims.end(), [&](int a, int b) {
     return VictimBefore(a, table.Cost(a), b, table.Cost(b), ctx);
   });
-  std::map<int, int> removed;  // tenant -> GPUs
+  std::vector<std::pair<int, int>> removed;  // tenant -> GPUs
   for (int v : plan.victims) {
     const JobInfo& vi = ctx.jobs[v];
     plan.cost += table.Cost(v).weighted;
     if (vi.cls) plan.grace = std::max(plan.grace, vi.cls->preemption_grace);
     if (!ctx.policy.enforce_guarantees || vi.tenant < 0 || vi.tenant == ctx.jobs[job].tenant) continue;
-    int& gone = removed[vi.tenant];
+    auto it = std::find_if(removed.begin(), removed.end(), [&](const auto& e) { return e.first == vi.tenant; });
+    if (it == removed.end()) it = removed.insert(removed.end(), {vi.tenant, 0});
+    int& gone = it->second;
     if (ctx.tenant_gpus[static_cast<std::size_t>(vi.tenant)] - gone <= ctx.tenant(vi.tenant)->guaranteed_gpus) {
       return std::nullopt;
     }
@@ -119,7 +138,7 @@ std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int
 }
 
 bool OptionLess(const GpuOption& a, const GpuOption& b) {
-  return std::make_tuple(a.cost, a.victims.size(), a.gpu) < std::make_tuple(b.cost, b.victims.size(), b.gpu);
+  return std::make_tuple(a.cost, a.count, a.gpu) < std::make_tuple(b.cost, b.count, b.gpu);
 }
 
 std::int64_t MaxVictimPriority(const PreemptionPlan& p, const CycleContext& ctx) {
@@ -128,27 +147,54 @@ std::int64_t MaxVictimPriority(const PreemptionPlan& p, const CycleContext& ctx)
   return m;
 }
 
+// The Kubernetes default order of candidate nodes: lowest highest-priority
+// victim, smallest sum of victim priorities, fewest victims, then the most
+// recently started highest-priority victim.
+std::tuple<std::int64_t, std::int64_t, std::size_t, std::int64_t> K8sKey(const PreemptionPlan& p,
+                                                                         const CycleContext& ctx) {
+  const std::int64_t top = MaxVictimPriority(p, ctx);
+  std::int64_t sum = 0, latest = std::numeric_limits<std::int64_t>::min();
+  for (int v : p.victims) {
+    sum += ctx.jobs[v].priority;
+    if (ctx.jobs[v].priority == top) latest = std::max(latest, SecondsOf(ctx.jobs[v].job->started_at));
+  }
+  return {top, sum, p.victims.size(), -latest};
+}
+
 bool PlanLess(const PreemptionPlan& a, const PreemptionPlan& b, const CycleContext& ctx) {
-  return std::make_tuple(a.cost, a.victims.size(), MaxVictimPriority(a, ctx), a.nominated.slices[0].gpu) <
-         std::make_tuple(b.cost, b.victims.size(), MaxVictimPriority(b, ctx), b.nominated.slices[0].gpu);
+  const GpuIndex ga = a.nominated.slices[0].gpu, gb = b.nominated.slices[0].gpu;
+  if (ctx.policy.victim_order == VictimOrderKind::kLowestPriorityNewest) {
+    const auto ka = K8sKey(a, ctx), kb = K8sKey(b, ctx);
+    if (ka != kb) return ka < kb;
+    return ga < gb;
+  }
+  return std::make_tuple(a.cost, a.victims.size(), MaxVictimPriority(a, ctx), ga) <
+         std::make_tuple(b.cost, b.victims.size(), MaxVictimPriority(b, ctx), gb);
 }
 
 std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleContext& ctx,
                                        const FreeView& view, VictimTable& table) {
   std::optional<PreemptionPlan> best;
   std::vector<GpuOption> pool;  // multi-node gangs choose across nodes
+  std::vector<GpuOption> options;
+  const std::int64_t priority = ctx.jobs[job].priority;
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
-    std::vector<GpuOption> options;
+    options.clear();
     const GpuIndex first = ctx.ledger.first_gpu(n);
     const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
     if (count < r.gpus && !r.multi_node) continue;
     for (GpuIndex g = first; g < first + count; ++g) {
-      if (auto opt = EvalGpu(r, g, ctx, view, table)) options.push_back(std::move(*opt));
+      if (auto opt = EvalGpu(r, g, priority, ctx, view, table)) options.push_back(*opt);
     }
     std::sort(options.begin(), options.end(), OptionLess);
     if (r.multi_node) pool.insert(pool.end(), options.begin(), options.end());
     if (static_cast<int>(options.size()) < r.gpus) continue;
     options.resize(static_cast<std::size_t>(r.gpus));
+    // A node whose cheapest GPUs already cost more than the best plan loses.
+    double lower_bound = 0;
+    for (const GpuOption& o : options) lower_bound = std::max(lower_bound, o.cost);
+    const bool by_cost = ctx.policy.victim_order == VictimOrderKind::kCheckpointAware;
+    if (by_cost && best && lower_bound > best->cost) continue;
     auto plan = Assemble(options, job, ctx, table);
     if (plan && !plan->victims.empty() && (!best || PlanLess(*plan, *best, ctx))) best = std::move(plan);
   }
@@ -166,10 +212,12 @@ std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleCon
 MiB SoonFree(GpuIndex g, Duration grace, const CycleContext& ctx, const FreeView& view,
              std::vector<int>* finishing) {
   MiB soon = view.avail(g);
-  for (const Occupant& o : ctx.occupancy()[static_cast<std::size_t>(g)]) {
+  for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
-    if (ji.doomed || ji.job->phase != JobPhase::kRunning) continue;
-    if (ctx.Remaining(o.job) <= grace) {
+    if (ji.doomed || ji.phase != JobPhase::kRunning) continue;
+    // Overdue jobs (predicted to have ended already) are not relied upon.
+    const Duration left = ctx.Remaining(o.job, ctx.ledger.gpu(g).type);
+    if (left > Duration(0) && left <= grace) {
       soon += o.mib;
       if (finishing) finishing->push_back(o.job);
     }
@@ -182,24 +230,28 @@ std::optional<std::string> WaitInstead(const Request& r, const PreemptionPlan& p
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
     const GpuIndex first = ctx.ledger.first_gpu(n);
     const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+    if (count < r.gpus) continue;
     int fits = 0;
-    std::vector<int> finishing;
     for (GpuIndex g = first; g < first + count; ++g) {
       const GpuInfo& info = ctx.ledger.gpu(g);
       if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
-      std::vector<int> here;
-      if (SoonFree(g, plan.grace, ctx, view, &here) >= NeedOn(r, info.total_mib)) {
-        ++fits;
-        finishing.insert(finishing.end(), here.begin(), here.end());
-      }
+      if (SoonFree(g, plan.grace, ctx, view, nullptr) >= NeedOn(r, info.total_mib)) ++fits;
     }
-    if (fits >= r.gpus && !finishing.empty()) {
-      const JobInfo& first_done = ctx.jobs[finishing.front()];
-      return fmt::format("job {} on {} finishes in ~{}, sooner than a preemption's {} grace; "
-                         "waiting instead of preempting",
-                         first_done.job->id, ctx.ledger.node(n).name,
-                         FormatDuration(ctx.Remaining(finishing.front())), FormatDuration(plan.grace));
-    }
+    if (fits < r.gpus) continue;
+    std::vector<int> finishing;
+    for (GpuIndex g = first; g < first + count; ++g) SoonFree(g, plan.grace, ctx, view, &finishing);
+    if (finishing.empty()) continue;
+    // Name the job that finishes first (then the lowest id): independent of
+    // the order in which the ledger lists jobs on a GPU.
+    auto key = [&](int j) {
+      return std::make_pair(ctx.Remaining(j, ctx.RunningType(*ctx.jobs[j].job)), ctx.jobs[j].job->id);
+    };
+    std::sort(finishing.begin(), finishing.end(), [&](int a, int b) { return key(a) < key(b); });
+    const JobInfo& first_done = ctx.jobs[finishing.front()];
+    return fmt::format("job {} on {} finishes in ~{}, sooner than a preemption's {} grace; "
+                       "waiting instead of preempting",
+                       first_done.job->id, ctx.ledger.node(n).name,
+                       FormatDuration(ctx.Remaining(finishing.front(), ctx.RunningType(*first_done.job))), FormatDuration(plan.grace));
   }
   return std::nullopt;
 }

@@ -27,10 +27,10 @@ GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const
     return s;
   }
   std::vector<std::pair<Instant, MiB>> ends;
-  for (const Occupant& o : ctx.occupancy()[static_cast<std::size_t>(g)]) {
+  for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
-    if (ji.doomed || ji.job->phase != JobPhase::kRunning) continue;  // nominated elsewhere
-    const Duration left = ctx.Remaining(o.job);
+    if (ji.doomed || ji.phase != JobPhase::kRunning) continue;  // nominated elsewhere
+    const Duration left = ctx.Remaining(o.job, ctx.ledger.gpu(g).type);
     if (left == kUnknownRuntime) continue;
     ends.emplace_back(ctx.now + left, o.mib);
   }

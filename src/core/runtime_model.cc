@@ -79,8 +79,14 @@ void RuntimeModel::ObserveEpoch(std::string_view model_key, GpuTypeId type, Dura
   if (model_key.empty() || epoch <= Duration(0)) return;
   CheckType(*catalog_, type);
   const std::int64_t observed_ms = ToSeconds(epoch) * kMsPerSecond;
-  auto [it, inserted] = epoch_ms_.try_emplace({std::string(model_key), type}, observed_ms);
-  if (!inserted) {
+  auto key_it = epoch_ms_.find(model_key);
+  if (key_it == epoch_ms_.end()) key_it = epoch_ms_.emplace(std::string(model_key), Observations{}).first;
+  Observations& obs = key_it->second;
+  auto it = std::lower_bound(obs.begin(), obs.end(), type,
+                             [](const auto& entry, GpuTypeId t) { return entry.first < t; });
+  if (it == obs.end() || it->first != type) {
+    obs.insert(it, {type, observed_ms});
+  } else {
     // EWMA with weight 1/4 on the newest observation, rounded to nearest.
     it->second = (3 * it->second + observed_ms + 2) / 4;
   }
@@ -88,19 +94,19 @@ void RuntimeModel::ObserveEpoch(std::string_view model_key, GpuTypeId type, Dura
 
 std::optional<Duration> RuntimeModel::EpochTime(std::string_view model_key, GpuTypeId type) const {
   CheckType(*catalog_, type);
-  const std::string key(model_key);
+  auto key_it = epoch_ms_.find(model_key);
+  if (key_it == epoch_ms_.end()) return std::nullopt;
   const std::int64_t target_speed = catalog_->type(type).speed_milli;
   std::optional<std::int64_t> best_ms;
   std::int64_t best_speed = 0;
-  // Entries of one key are contiguous and ordered by type id.
-  for (auto it = epoch_ms_.lower_bound({key, std::numeric_limits<GpuTypeId>::min()});
-       it != epoch_ms_.end() && it->first.first == key; ++it) {
-    if (it->first.second == type) return SecondsCeil(it->second);
+  // Observations of one key are ordered by type id.
+  for (const auto& [observed_type, ms] : key_it->second) {
+    if (observed_type == type) return SecondsCeil(ms);
     // Prefer the observation from the type nearest in speed: the speed
     // ratio is least trustworthy across very different cards.
-    const std::int64_t speed = catalog_->type(it->first.second).speed_milli;
+    const std::int64_t speed = catalog_->type(observed_type).speed_milli;
     if (!best_ms || NearerSpeed(speed, best_speed, target_speed)) {
-      best_ms = it->second;
+      best_ms = ms;
       best_speed = speed;
     }
   }

@@ -58,22 +58,10 @@ bool MayReclaim(const JobInfo& victim, const JobInfo& preemptor, int preemptor_g
 
 }  // namespace
 
-Shield ShieldOf(const JobInfo& victim, const JobInfo& preemptor, int preemptor_gpus,
-                const CycleContext& ctx) {
-  const Job& v = *victim.job;
-  if (victim.doomed || v.phase != JobPhase::kRunning) return Shield::kStopping;
-  const bool lower = victim.priority < preemptor.priority;
-  if (!lower && !(victim.priority == preemptor.priority &&
-                  MayReclaim(victim, preemptor, preemptor_gpus, ctx))) {
-    return Shield::kNotLower;
-  }
+Shield JobShield(const Job& v, const PriorityClass* cls, const CycleContext& ctx) {
   if (!v.preemptible) return Shield::kNotPreemptible;
-  if (ctx.policy.enforce_guarantees && victim.tenant != preemptor.tenant &&
-      WithinGuarantee(victim.tenant, 0, ctx)) {
-    return Shield::kGuarantee;
-  }
   if (Frozen(v, ctx)) return Shield::kFrozen;
-  if (ctx.policy.respect_min_runtime && victim.cls && ctx.now - v.started_at < victim.cls->min_runtime) {
+  if (ctx.policy.respect_min_runtime && cls && ctx.now - v.started_at < cls->min_runtime) {
     return Shield::kMinRuntime;
   }
   if (ctx.policy.enforce_preemption_limits &&
@@ -83,20 +71,44 @@ Shield ShieldOf(const JobInfo& victim, const JobInfo& preemptor, int preemptor_g
   return Shield::kNone;
 }
 
-VictimCost CostOf(const JobInfo& victim, std::int64_t preemptor_priority, const CycleContext& ctx) {
-  const Job& v = *victim.job;
-  VictimCost c;
+Shield ShieldOf(int victim_idx, const JobInfo& preemptor, int preemptor_gpus, const CycleContext& ctx) {
+  const JobInfo& victim = ctx.jobs[victim_idx];
+  if (victim.doomed || victim.phase != JobPhase::kRunning) return Shield::kStopping;
+  const bool lower = victim.priority < preemptor.priority;
+  if (!lower && !(victim.priority == preemptor.priority &&
+                  MayReclaim(victim, preemptor, preemptor_gpus, ctx))) {
+    return Shield::kNotLower;
+  }
+  const auto base = static_cast<Shield>(ctx.BaseShield(victim_idx));
+  if (base == Shield::kNotPreemptible) return base;
+  if (ctx.policy.enforce_guarantees && victim.tenant != preemptor.tenant &&
+      WithinGuarantee(victim.tenant, 0, ctx)) {
+    return Shield::kGuarantee;
+  }
+  return base;
+}
+
+std::pair<std::int64_t, std::int64_t> StopCost(const Job& v, const CycleContext& ctx) {
   const Instant saved = std::max(v.last_checkpoint_at, v.started_at);
-  c.lost_gpu_s = std::max<std::int64_t>(0, (ctx.now - saved).count()) * v.gpus;
-  bool cached = false;
-  if (const Placement* p = ctx.ledger.placement(v.id); p && !p->slices.empty()) {
-    const NodeIndex n = ctx.ledger.gpu(p->slices.front().gpu).node;
-    const int wanted = (v.image.empty() ? 0 : 1) + (v.dataset.empty() ? 0 : 1);
-    cached = ctx.Locality(n, v.image.empty() ? nullptr : &v.image,
-                          v.dataset.empty() ? nullptr : &v.dataset) == wanted;
+  const std::int64_t lost = std::max<std::int64_t>(0, (ctx.now - saved).count()) * v.gpus;
+  bool cached = true;
+  if (!v.image.empty() || !v.dataset.empty()) {
+    cached = false;
+    if (const Placement* p = ctx.ledger.placement(v.id); p && !p->slices.empty()) {
+      const NodeIndex n = ctx.ledger.gpu(p->slices.front().gpu).node;
+      const int wanted = (v.image.empty() ? 0 : 1) + (v.dataset.empty() ? 0 : 1);
+      cached = ctx.Locality(n, v.image.empty() ? nullptr : &v.image,
+                            v.dataset.empty() ? nullptr : &v.dataset) == wanted;
+    }
   }
   const Duration overhead = cached ? ctx.policy.restart_overhead : ctx.policy.restart_overhead_uncached;
-  c.restart_gpu_s = overhead.count() * v.gpus;
+  return {lost, overhead.count() * v.gpus};
+}
+
+VictimCost CostOf(int victim_idx, std::int64_t preemptor_priority, const CycleContext& ctx) {
+  const JobInfo& victim = ctx.jobs[victim_idx];
+  VictimCost c;
+  std::tie(c.lost_gpu_s, c.restart_gpu_s) = ctx.BaseCost(victim_idx);
   const std::int64_t gap = std::max<std::int64_t>(1, preemptor_priority - victim.priority);
   const double weight = 1.0 + static_cast<double>(ctx.policy.priority_gap_scale) / static_cast<double>(gap);
   c.weighted = static_cast<double>(c.lost_gpu_s + c.restart_gpu_s) * weight;

@@ -32,9 +32,13 @@ enum class Shield {
   kGuarantee,       // its tenant runs within its guaranteed share
 };
 
-// REQUIRES: victim is a running or preempting job, preemptor a pending one.
-Shield ShieldOf(const JobInfo& victim, const JobInfo& preemptor, int preemptor_gpus,
-                const CycleContext& ctx);
+// REQUIRES: victim (an index into ctx.jobs) is a running or preempting
+// job, preemptor a pending one.
+Shield ShieldOf(int victim, const JobInfo& preemptor, int preemptor_gpus, const CycleContext& ctx);
+
+// The rules that depend on the victim alone (not preemptible, frozen,
+// minimum runtime, preemption limit); kNone when none applies.
+Shield JobShield(const Job& victim, const PriorityClass* cls, const CycleContext& ctx);
 
 // Whether an active freeze covers `job` (cluster, its tenant, or itself).
 bool Frozen(const Job& job, const CycleContext& ctx);
@@ -47,7 +51,10 @@ struct VictimCost {
   double weighted = 0;
 };
 
-VictimCost CostOf(const JobInfo& victim, std::int64_t preemptor_priority, const CycleContext& ctx);
+VictimCost CostOf(int victim, std::int64_t preemptor_priority, const CycleContext& ctx);
+
+// Lost GPU-seconds and restart GPU-seconds of stopping `victim` now.
+std::pair<std::int64_t, std::int64_t> StopCost(const Job& victim, const CycleContext& ctx);
 
 // Strict "a before b" in victim preference (cheaper first), by the policy's
 // victim order. Total order (ties broken by job id).

@@ -113,6 +113,11 @@ const Bind* FindBind(const CycleResult& r, JobId job);
 const Wait* FindWait(const CycleResult& r, JobId job);
 const Preemption* FindPreemption(const CycleResult& r, JobId preemptor);
 const DefragPlan* FindDefrag(const CycleResult& r, JobId beneficiary);
+// Results must outlive the pointers: no lookups into temporaries.
+const Bind* FindBind(CycleResult&&, JobId) = delete;
+const Wait* FindWait(CycleResult&&, JobId) = delete;
+const Preemption* FindPreemption(CycleResult&&, JobId) = delete;
+const DefragPlan* FindDefrag(CycleResult&&, JobId) = delete;
 std::vector<JobId> VictimIds(const Preemption& p);
 // "node-a GPU 0" of the bind's first slice.
 std::string WhereBound(const World& w, const Bind& b);
