@@ -118,8 +118,8 @@ void Cycle::Reserve(int idx, const Request& r, const NoFit& nf, int position, co
       ++reservations_;
       for (const Slice& s : plan->slices.slices) view_.Reserve(s.gpu, s.memory_mib, plan->start, job.id);
       AddWait(idx, WaitCode::kReserved,
-              fmt::format("{}{}; reserved {} from ~{} (in {})", nf.reason, note,
-                          ctx_.ledger.GpuName(plan->slices.slices[0].gpu), SecondsOf(plan->start),
+              fmt::format("{}{}; holds a reservation on {}, predicted to start in {}", nf.reason, note,
+                          ctx_.ledger.GpuName(plan->slices.slices[0].gpu),
                           FormatDuration(plan->start - ctx_.now)),
               position, plan->start);
       return;

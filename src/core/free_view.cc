@@ -10,6 +10,7 @@ FreeView::FreeView(const CycleContext& ctx) : ctx_(ctx) {
   const auto n = static_cast<std::size_t>(ledger.gpu_count());
   avail_.resize(n);
   held_.assign(n, 0);
+  claim_.assign(n, 0);
   prior_nom_.assign(n, 0);
   deduct_.assign(n, 0);
   held_used_.assign(n, 0);
@@ -111,6 +112,7 @@ void FreeView::Recompute(GpuIndex g) {
 }
 
 void FreeView::Reserve(GpuIndex g, MiB mib, Instant from, JobId job) {
+  claim_[u(g)] += mib;
   const MiB moved = std::min(mib, avail_[u(g)]);
   if (moved <= 0) return;
   if (held_[u(g)] == 0) held_gpus_.push_back(g);

@@ -30,6 +30,9 @@ class FreeView {
   MiB held_left(GpuIndex g) const { return held_[u(g)] - held_used_[u(g)]; }
   Instant held_from(GpuIndex g) const { return held_from_[u(g)]; }
   JobId held_for(GpuIndex g) const { return held_for_[u(g)]; }
+  // Memory that reservations on `g` will claim when running jobs free it
+  // (their need beyond what was free and is already held).
+  MiB unheld_claim(GpuIndex g) const { return claim_[u(g)] - held_[u(g)]; }
   // Nominated capacity this GPU holds for `job` from earlier cycles.
   MiB nominated_for(GpuIndex g, JobId job) const;
   bool schedulable(GpuIndex g) const { return schedulable_[u(g)]; }
@@ -83,6 +86,7 @@ class FreeView {
   std::vector<MiB> avail_, held_, held_used_;
   std::vector<MiB> prior_nom_;  // nominated by earlier cycles, still held
   std::vector<MiB> deduct_;     // taken, nominated or reserved in this cycle
+  std::vector<MiB> claim_;  // total need of this cycle's reservations
   std::vector<Instant> held_from_;
   std::vector<JobId> held_for_;
   std::vector<char> schedulable_;

@@ -17,11 +17,13 @@ struct GpuStart {
 };
 
 // When GPU g will have the need free: now if it has, else the predicted end
-// of the running job after which enough is free.
+// of the running job after which enough is free. Conservative: claims of
+// earlier reservations on g are served first, whenever they start.
 GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const FreeView& view) {
   const GpuInfo& info = ctx.ledger.gpu(g);
   GpuStart s{kNever, info.total_mib, g, NeedOn(r, info.total_mib)};
-  MiB free = view.avail(g);
+  // Memory freed later goes first to reservations made earlier in the cycle.
+  MiB free = view.avail(g) - view.unheld_claim(g);
   if (free >= s.need) {
     s.at = ctx.now;
     return s;
