@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,14 @@ class MemoryEstimator {
  private:
   std::map<std::string, MiB, std::less<>> observed_peak_mib_;
 };
+
+// The need of a job: an explicit per-GPU memory (the job file's
+// `memory_per_gpu`) wins; else the estimate for its Ultralytics parameters;
+// else nullopt (the caller must reject the job: its need is unknown).
+// REQUIRES: explicit_mib, when set, is positive; params as for Estimate.
+std::optional<MemoryNeed> ResolveMemoryNeed(std::optional<MiB> explicit_mib,
+                                            const UltralyticsParams* params, int gpus,
+                                            const MemoryEstimator& estimator);
 
 // The formula alone (no observations), for tests and documentation.
 MiB FormulaEstimateMib(const UltralyticsParams& p, int gpus);

@@ -39,6 +39,21 @@ TEST(Backfill, BigJobGetsAReservationWithAPredictedStart) {
   EXPECT_EQ(*wait->predicted_start, w.now + Duration(1800));
 }
 
+TEST(Backfill, LearnedEpochTimesMoveThePredictedStart) {
+  World w("node-a: 2xA10");
+  w.policy.enable_preemption = false;
+  w.Run(w.NewJob(1).Class("medium").Exclusive().ModelKey("yolov8x/detect").Epochs(10, Duration(360)), "node-a",
+        {0});
+  // Agents reported 60 s epochs for this model on A10s, not the 180 s the
+  // user's T4 estimate scales to.
+  w.runtime.ObserveEpoch("yolov8x/detect", *w.catalog.Find("A10"), Duration(60));
+  w.Queue(w.NewJob(2).Class("high").Gpus(2).Mem(GiB(20)));
+  CycleResult r = w.Cycle();
+  ASSERT_NE(FindWait(r, 2), nullptr);
+  ASSERT_TRUE(FindWait(r, 2)->predicted_start.has_value());
+  EXPECT_EQ(*FindWait(r, 2)->predicted_start, w.now + Duration(600));
+}
+
 TEST(Backfill, LongSmallJobMayNotTakeReservedCapacity) {
   World w = HalfBusy();
   w.Queue(w.NewJob(2).Class("high").Gpus(2).Mem(GiB(20)));

@@ -160,13 +160,19 @@ bool Cycle::TryBind(int idx, const Request& r, int /*position*/) {
 bool Cycle::TryBackfill(int idx, const Request& r, int /*position*/) {
   if (!ctx_.policy.enable_backfill || view_.held_gpus().empty()) return false;
   const Job& job = *ctx_.jobs[idx].job;
-  EndByType ends(ctx_.catalog.size(), kNever);
-  bool any = false;
+  // When it would end on each type that holds reserved capacity; a job that
+  // cannot end before the last reservation starts cannot backfill.
+  EndByType& ends = backfill_ends_;
+  ends.assign(ctx_.catalog.size(), kNever);
+  Instant earliest = kNever;
   for (std::size_t t = 0; t < ctx_.catalog.size(); ++t) {
+    if (!view_.held_types().test(t)) continue;
     const Duration d = PredictTotal(job, static_cast<GpuTypeId>(t), ctx_.catalog, ctx_.snap.runtime);
-    if (d.count() > 0) ends[t] = ctx_.now + d, any = true;
+    if (d.count() <= 0) continue;
+    ends[t] = ctx_.now + d;
+    earliest = std::min(earliest, ends[t]);
   }
-  if (!any) return false;
+  if (earliest > view_.latest_held_from()) return false;
   auto found = FindPlacement(r, ctx_, view_, &ends);
   if (!found) return false;
   const GpuIndex g0 = found->placement.slices[0].gpu;

@@ -68,6 +68,7 @@ class Cycle {
   std::unordered_map<PreemptKey, std::string, PreemptKeyHash> no_preempt_;
   std::optional<JobId> fifo_head_;  // first blocked job when backfill is off
   int reservations_ = 0;
+  EndByType backfill_ends_;  // scratch for TryBackfill
 };
 
 Shape ShapeOf(const Request& r);

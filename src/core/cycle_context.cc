@@ -73,9 +73,12 @@ CycleContext::CycleContext(const Snapshot& s)
     }
   }
   min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
+  node_types.assign(static_cast<std::size_t>(ledger.node_count()), TypeMask{});
   for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
-    MiB& m = min_total_by_type[static_cast<std::size_t>(ledger.gpu(g).type)];
-    m = std::min(m, ledger.gpu(g).total_mib);
+    const GpuInfo& info = ledger.gpu(g);
+    MiB& m = min_total_by_type[static_cast<std::size_t>(info.type)];
+    m = std::min(m, info.total_mib);
+    node_types[static_cast<std::size_t>(info.node)].set(static_cast<std::size_t>(info.type));
   }
   for (std::size_t t = 0; t < catalog.size() && t < kMaxGpuTypes; ++t) {
     types_by_size.push_back(static_cast<GpuTypeId>(t));

@@ -65,6 +65,7 @@ struct CycleContext {
   std::vector<int> tenant_gpus;  // GPUs held per tenant (running + bound)
   std::vector<GpuTypeId> types_by_size;  // smallest card first
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
+  std::vector<TypeMask> node_types;      // GPU types present on each node
 
   const Tenant* tenant(int idx) const {
     return idx < 0 ? nullptr : &snap.tenants[static_cast<std::size_t>(idx)];

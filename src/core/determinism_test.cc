@@ -67,7 +67,9 @@ class WorldMaker {
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool Chance(int percent) { return Uniform(0, 99) < percent; }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(Uniform(0, static_cast<int>(v.size()) - 1))]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<std::size_t>(Uniform(0, static_cast<int>(v.size()) - 1))];
+  }
   // A value by weight: {{value, weight}, ...}.
   template <typename T>
   T Weighted(const std::vector<std::pair<T, int>>& table) {
@@ -82,12 +84,20 @@ class WorldMaker {
   }
 
   std::string ClusterText() {
-    const std::vector<std::string> shapes = {"8xT4",          "4xL4",          "2xA100-80, 2xT4",
-                                             "8xA100-40",     "4xH100",        "4xRTX3060, 2xA10",
-                                             "1xV100-32",     "2xL4, 1xA100-80", "8xA100-80"};
-    const std::vector<std::string> labels = {"", "", "", " [image:yolo, dataset:coco]", " [image:bert]"};
+    const std::vector<std::string> shapes = {"8xT4",
+                                             "4xL4",
+                                             "2xA100-80, 2xT4",
+                                             "8xA100-40",
+                                             "4xH100",
+                                             "4xRTX3060, 2xA10",
+                                             "1xV100-32",
+                                             "2xL4, 1xA100-80",
+                                             "8xA100-80"};
+    const std::vector<std::string> labels = {"", "", "", " [image:yolo, dataset:coco]",
+                                             " [image:bert]"};
     std::string text;
-    for (int n = 0; n < kNodes; ++n) text += fmt::format("node-{}: {}{}\n", n, Pick(shapes), Pick(labels));
+    for (int n = 0; n < kNodes; ++n)
+      text += fmt::format("node-{}: {}{}\n", n, Pick(shapes), Pick(labels));
     cluster_text_ = text;
     return text;
   }
@@ -102,7 +112,9 @@ class WorldMaker {
     ops.critical_used_gpu_s = 9 * 3600;
   }
 
-  std::string TenantName() { return Pick(std::vector<std::string>{"default", "vision", "nlp", "research", "ops"}); }
+  std::string TenantName() {
+    return Pick(std::vector<std::string>{"default", "vision", "nlp", "research", "ops"});
+  }
 
   // Epoch-based progress, sometimes almost finished, sometimes unknown.
   void Progress(JobBuilder& b, Instant started) {
@@ -112,7 +124,8 @@ class WorldMaker {
     b.Epochs(total, Duration(Uniform(30, 1800)), done);
     // The current epoch began at the newest checkpoint.
     const auto since = static_cast<std::int64_t>((w_->now - started).count());
-    b.CheckpointAt(w_->now - Duration(Uniform(0, static_cast<int>(std::min<std::int64_t>(since, 3600)))));
+    b.CheckpointAt(w_->now -
+                   Duration(Uniform(0, static_cast<int>(std::min<std::int64_t>(since, 3600)))));
   }
 
   void AddRunning() {
@@ -153,14 +166,15 @@ class WorldMaker {
   void AddPending() {
     const JobId id = next_id_++;
     JobBuilder b = w_->NewJob(id);
-    const std::string cls =
-        Weighted<std::string>({{"critical", 5}, {"high", 15}, {"medium", 35}, {"low", 25}, {"batch", 20}});
+    const std::string cls = Weighted<std::string>(
+        {{"critical", 5}, {"high", 15}, {"medium", 35}, {"low", 25}, {"batch", 20}});
     b.Class(cls).Tenant(TenantName());
     const int gpus = Weighted<int>({{1, 65}, {2, 15}, {4, 12}, {8, 6}, {16, 2}});
     b.Gpus(gpus);
     if (gpus == 16 || (gpus >= 4 && Chance(30))) b.MultiNode();
-    const int gib = cls == "critical" ? Pick(std::vector<int>{12, 20, 30, 40, 60, 75})
-                                      : Pick(std::vector<int>{1, 2, 4, 6, 8, 12, 16, 20, 24, 32, 40, 60, 90});
+    const int gib = cls == "critical"
+                        ? Pick(std::vector<int>{12, 20, 30, 40, 60, 75})
+                        : Pick(std::vector<int>{1, 2, 4, 6, 8, 12, 16, 20, 24, 32, 40, 60, 90});
     b.Mem(GiB(gib));
     switch (Uniform(0, 19)) {
       case 0: b.Fraction(Uniform(100, 1000)); break;
@@ -185,7 +199,8 @@ class WorldMaker {
     for (GpuIndex g = 0; g < w_->ledger.gpu_count() && count > 0; g += 7) {
       if (!w_->ledger.Schedulable(g) || w_->ledger.free_mib(g) < GiB(4)) continue;
       const Placement p{{{g, GiB(4)}}};
-      w_->Queue(w_->NewJob(next_id_++).Class("high").Mem(GiB(4)).Nominated(p, w_->now + Duration(300)));
+      w_->Queue(
+          w_->NewJob(next_id_++).Class("high").Mem(GiB(4)).Nominated(p, w_->now + Duration(300)));
       --count;
     }
   }
@@ -207,14 +222,16 @@ std::string FirstDifference(const std::string& a, const std::string& b) {
     const bool gb = static_cast<bool>(std::getline(y, lb));
     if (!ga && !gb) return "identical";
     if (!ga || !gb || la != lb) {
-      return fmt::format("line {}:\n  first:  {}\n  second: {}", line, ga ? la : "<end>", gb ? lb : "<end>");
+      return fmt::format("line {}:\n  first:  {}\n  second: {}", line, ga ? la : "<end>",
+                         gb ? lb : "<end>");
     }
   }
 }
 
 // A ledger with the same nodes, drain and health as `w`'s, its allocations
 // made in the order of `jobs` (running jobs only).
-ClusterLedger Rebuilt(const World& w, const std::string& cluster_text, const std::vector<Job>& jobs) {
+ClusterLedger Rebuilt(const World& w, const std::string& cluster_text,
+                      const std::vector<Job>& jobs) {
   ClusterLedger ledger(&w.catalog);
   auto nodes = ParseCompactCluster(cluster_text, w.catalog);
   EXPECT_TRUE(nodes.has_value());
@@ -265,12 +282,9 @@ TEST_F(DeterminismTest, TheSameSnapshotGivesByteIdenticalDecisions) {
   }
 }
 
-// KNOWN FAILURE (core bug, reported, not fixed here): a WaitInstead reason
-// names "the first" running job that finishes within the grace, and "first"
-// is the order of the running jobs in the snapshot (CycleContext::running,
-// via occupancy) rather than a sorted order; see WaitInstead in
-// src/core/preemption.cc (`finishing.front()`). The minimal case is
-// WaitInsteadNamesTheSameJobWhateverTheOrderOfRunningJobs below.
+// At 3c18e79 this failed: a WaitInstead reason named the first finishing
+// job in snapshot order (WaitInstead in src/core/preemption.cc); the
+// minimal case is WaitInsteadNamesTheSameJobWhateverTheOrderOfRunningJobs.
 TEST_F(DeterminismTest, TheOrderOfJobsInTheSnapshotDoesNotMatter) {
   for (std::uint64_t seed : Seeds()) {
     SCOPED_TRACE(fmt::format("seed {}", seed));
@@ -318,8 +332,8 @@ TEST_F(DeterminismTest, TheOrderOfTenantsInTheSnapshotDoesNotMatter) {
   }
 }
 
-// KNOWN FAILURE (core bug, reported, not fixed here): the minimal case of
-// the order dependence above. One A100-80 holds two low jobs that finish in
+// Regression (failed at 3c18e79): the minimal case of the order dependence
+// above. One A100-80 holds two low jobs that finish in
 // ~10 s and ~20 s (within the 30 s grace of a preemption) and one that runs
 // on; a critical job needing 60 GiB waits instead of preempting. Which
 // finishing job the reason names must not depend on the order in which the
@@ -349,6 +363,44 @@ TEST(DeterminismRegressionTest, WaitInsteadNamesTheSameJobWhateverTheOrderOfRunn
   EXPECT_TRUE(a == b) << FirstDifference(a, b);
 }
 
+// KNOWN FAILURE (core bug, reported, not fixed here): EvalGpu in
+// src/core/preemption.cc looks at no more than the first 32 candidate
+// victims on a GPU, in the ledger's allocation order, so a cheaper victim
+// listed later is never considered: the plan costs more than the least, and
+// two ledgers with the same allocations decide differently.
+//
+// One A100-80 crowded with 40 low jobs of 2 GiB (full); job i's newest
+// checkpoint is 1000 - 20 i seconds old, so job 40 is the cheapest victim,
+// then 39. A critical job needing 4 GiB must preempt exactly those two,
+// whichever order the driver allocated the 40 jobs in (a server that
+// rebuilds its ledger after a restart allocates in another order than the
+// live one did).
+TEST(DeterminismRegressionTest, VictimsOnACrowdedGpuDoNotDependOnTheLedgersAllocationOrder) {
+  auto decide = [](bool reversed) {
+    World w("node-a: 1xA100-80");
+    for (int k = 1; k <= 40; ++k) {
+      const JobId id = static_cast<JobId>(reversed ? 41 - k : k);
+      const auto age = static_cast<std::int64_t>(1000 - 20 * static_cast<std::int64_t>(id));
+      w.Run(w.NewJob(id)
+                .Class("low")
+                .Mem(GiB(2))
+                .Started(w.now - Duration(86400))
+                .CheckpointAt(w.now - Duration(age)),
+            "node-a", {0});
+    }
+    w.Queue(w.NewJob(100).Class("critical").Mem(GiB(4)));
+    return w.Cycle();
+  };
+  const CycleResult forward = decide(false);
+  const CycleResult backward = decide(true);
+  const Preemption* p = testing::FindPreemption(forward, 100);
+  ASSERT_NE(p, nullptr) << ToText(forward);
+  EXPECT_EQ(testing::VictimIds(*p), (std::vector<JobId>{39, 40})) << ToText(forward);
+  const std::string a = ToText(forward);
+  const std::string b = ToText(backward);
+  EXPECT_TRUE(a == b) << FirstDifference(a, b);
+}
+
 // --- complete and consistent decisions ----------------------------------------
 
 TEST_F(DeterminismTest, TheWorldExercisesBindsPreemptionsAndWaitsWithReasons) {
@@ -357,7 +409,8 @@ TEST_F(DeterminismTest, TheWorldExercisesBindsPreemptionsAndWaitsWithReasons) {
     Build(seed);
     const CycleResult r = w().Cycle();
     EXPECT_GE(r.stats.running, kRunning / 2);
-    EXPECT_EQ(r.stats.pending, static_cast<int>(std::count_if(w().jobs.begin(), w().jobs.end(), [](const Job& j) {
+    EXPECT_EQ(r.stats.pending,
+              static_cast<int>(std::count_if(w().jobs.begin(), w().jobs.end(), [](const Job& j) {
                 return j.phase == JobPhase::kPending;
               })));
     EXPECT_GE(r.binds.size(), 10u);
@@ -397,12 +450,14 @@ TEST_F(DeterminismTest, EveryPendingJobGetsExactlyOneDecisionAndNoOtherJobGetsOn
       }
       decisions.erase(j.id);
     }
-    for (const auto& [id, n] : decisions) ADD_FAILURE() << "a decision for job " << id << ", not in the snapshot";
+    for (const auto& [id, n] : decisions)
+      ADD_FAILURE() << "a decision for job " << id << ", not in the snapshot";
     // Queue positions: each wait's place among pending jobs, 1-based, unique.
     std::set<int> positions;
     for (const Wait& wait : r.waits) {
       EXPECT_TRUE(wait.position >= 1 && wait.position <= r.stats.pending) << "job " << wait.job;
-      EXPECT_TRUE(positions.insert(wait.position).second) << "position " << wait.position << " twice";
+      EXPECT_TRUE(positions.insert(wait.position).second)
+          << "position " << wait.position << " twice";
     }
   }
 }
@@ -419,17 +474,21 @@ TEST_F(DeterminismTest, BindsFitTheLedgerAndNoJobIsBothBoundAndStopped) {
       EXPECT_TRUE(ok.has_value()) << "bind of job " << b.job << ": " << ok.error().message;
       bound.insert(b.job);
       for (const Slice& s : b.placement.slices) {
-        EXPECT_TRUE(w().ledger.Schedulable(s.gpu)) << "job " << b.job << " bound on " << w().ledger.GpuName(s.gpu);
+        EXPECT_TRUE(w().ledger.Schedulable(s.gpu))
+            << "job " << b.job << " bound on " << w().ledger.GpuName(s.gpu);
       }
     }
-    for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) EXPECT_GE(ledger.free_mib(g), 0) << ledger.GpuName(g);
+    for (GpuIndex g = 0; g < ledger.gpu_count(); ++g)
+      EXPECT_GE(ledger.free_mib(g), 0) << ledger.GpuName(g);
     std::set<JobId> stopped;
     for (const Preemption& p : r.preemptions) {
-      EXPECT_FALSE(bound.contains(p.preemptor)) << "job " << p.preemptor << " is bound and preempts";
+      EXPECT_FALSE(bound.contains(p.preemptor))
+          << "job " << p.preemptor << " is bound and preempts";
       for (const Victim& v : p.victims) {
         EXPECT_FALSE(bound.contains(v.job)) << "job " << v.job << " is bound and a victim";
         EXPECT_TRUE(stopped.insert(v.job).second) << "job " << v.job << " is a victim twice";
-        EXPECT_NE(w().job(v.job).phase, JobPhase::kPending) << "victim " << v.job << " is not running";
+        EXPECT_NE(w().job(v.job).phase, JobPhase::kPending)
+            << "victim " << v.job << " is not running";
       }
     }
     for (const DefragPlan& d : r.defrags) {
@@ -450,12 +509,15 @@ TEST_F(DeterminismTest, AllDecisionsTogetherFitTheLedgerOnceVictimsExit) {
     Build(seed);
     const CycleResult r = w().Cycle();
     ClusterLedger ledger = w().ledger;
-    for (const Bind& b : r.binds) ASSERT_TRUE(ledger.Allocate(b.job, b.placement).has_value()) << "job " << b.job;
+    for (const Bind& b : r.binds)
+      ASSERT_TRUE(ledger.Allocate(b.job, b.placement).has_value()) << "job " << b.job;
     for (const Preemption& p : r.preemptions) {
-      for (const Victim& v : p.victims) EXPECT_TRUE(ledger.Release(v.job).has_value()) << "victim " << v.job;
+      for (const Victim& v : p.victims)
+        EXPECT_TRUE(ledger.Release(v.job).has_value()) << "victim " << v.job;
     }
     for (const DefragPlan& d : r.defrags) {
-      for (const Migration& m : d.moves) EXPECT_TRUE(ledger.Release(m.job).has_value()) << "mover " << m.job;
+      for (const Migration& m : d.moves)
+        EXPECT_TRUE(ledger.Release(m.job).has_value()) << "mover " << m.job;
     }
     for (const Preemption& p : r.preemptions) {
       const Status ok = ledger.Allocate(p.preemptor, p.nominated);

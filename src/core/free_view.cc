@@ -116,6 +116,8 @@ void FreeView::Reserve(GpuIndex g, MiB mib, Instant from, JobId job) {
   const MiB moved = std::min(mib, avail_[u(g)]);
   if (moved <= 0) return;
   if (held_[u(g)] == 0) held_gpus_.push_back(g);
+  held_types_.set(static_cast<std::size_t>(ctx_.ledger.gpu(g).type));
+  latest_held_from_ = std::max(latest_held_from_, from);
   held_[u(g)] += moved;
   if (from < held_from_[u(g)]) {
     held_from_[u(g)] = from;

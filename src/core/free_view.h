@@ -46,6 +46,9 @@ class FreeView {
     return k <= static_cast<int>(v.size()) ? v[static_cast<std::size_t>(k - 1)] : 0;
   }
   const std::vector<GpuIndex>& held_gpus() const { return held_gpus_; }
+  // Types of the GPUs with held capacity, and the latest reservation start.
+  const TypeMask& held_types() const { return held_types_; }
+  Instant latest_held_from() const { return latest_held_from_; }
 
   // (avail, gpu) of schedulable GPUs of `type` with avail > 0, ascending.
   bool index_built() const { return !by_type_.empty(); }
@@ -92,6 +95,8 @@ class FreeView {
   std::vector<char> schedulable_;
   std::vector<std::vector<MiB>> node_sorted_;  // schedulable avail, descending
   std::vector<GpuIndex> held_gpus_;
+  TypeMask held_types_;
+  Instant latest_held_from_{};
   mutable std::vector<std::set<std::pair<MiB, GpuIndex>>> by_type_;
   mutable int scans_ = 0;
   // Nominations from earlier cycles: gpu -> (job, MiB), few.

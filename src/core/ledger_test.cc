@@ -84,7 +84,8 @@ class LedgerTest : public ::testing::Test {
     EXPECT_FALSE(st.has_value()) << "job " << job << " was allocated";
     EXPECT_EQ(Observe(ledger_), before) << "a refused Allocate changed the ledger";
     if (st.has_value()) return "";
-    EXPECT_EQ(st.error().code, code) << ErrorCodeName(st.error().code) << ": " << st.error().message;
+    EXPECT_EQ(st.error().code, code)
+        << ErrorCodeName(st.error().code) << ": " << st.error().message;
     return st.error().message;
   }
 
@@ -254,11 +255,24 @@ TEST_F(LedgerTest, JobsOnListsTheJobsOnAGpuInAllocationOrder) {
   EXPECT_THAT(ledger_.jobs_on(kA4), IsEmpty());
 }
 
+TEST_F(LedgerTest, MibOnListsEachJobsSliceParallelToJobsOn) {
+  MustAllocate(30, On({{kA0, 3000}}));
+  MustAllocate(10, On({{kA4, 1111}, {kA0, 1000}}));
+  MustAllocate(20, On({{kA0, 2000}}));
+  EXPECT_THAT(ledger_.mib_on(kA0), ElementsAre(3000, 1000, 2000));
+  EXPECT_THAT(ledger_.mib_on(kA4), ElementsAre(1111));
+
+  ASSERT_TRUE(ledger_.Release(10).has_value());
+  EXPECT_THAT(ledger_.jobs_on(kA0), ElementsAre(30, 20));
+  EXPECT_THAT(ledger_.mib_on(kA0), ElementsAre(3000, 2000));
+  EXPECT_THAT(ledger_.mib_on(kA4), IsEmpty());
+}
+
 // --- AddNode and Create ---------------------------------------------------
 
 TEST_F(LedgerTest, AddNodeGivesItsGpusTheNextIndices) {
-  const auto n =
-      ledger_.AddNode(Node("node-c", {Gpu(*catalog_.Find("H100")), Gpu(*catalog_.Find("T4"), 15000)}));
+  const auto n = ledger_.AddNode(
+      Node("node-c", {Gpu(*catalog_.Find("H100")), Gpu(*catalog_.Find("T4"), 15000)}));
   ASSERT_TRUE(n.has_value()) << n.error().message;
   EXPECT_EQ(*n, 2);
   EXPECT_EQ(ledger_.first_gpu(2), 7);

@@ -290,4 +290,17 @@ void MemoryEstimator::ObservePeak(const UltralyticsParams& p, int gpus, MiB peak
   peak = std::max(peak, peak_mib);
 }
 
+std::optional<MemoryNeed> ResolveMemoryNeed(std::optional<MiB> explicit_mib,
+                                            const UltralyticsParams* params, int gpus,
+                                            const MemoryEstimator& estimator) {
+  if (explicit_mib) {
+    MemoryNeed need;
+    need.per_gpu_mib = *explicit_mib;
+    need.basis = fmt::format("memory_per_gpu given in the job: {} MiB", *explicit_mib);
+    return need;
+  }
+  if (params) return estimator.Estimate(*params, gpus);
+  return std::nullopt;
+}
+
 }  // namespace gpusched

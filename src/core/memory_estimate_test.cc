@@ -315,5 +315,27 @@ TEST(MemoryEstimatorDeathTest, RequiresAtLeastOneGpu) {
   EXPECT_DEATH(estimator.Estimate(Params("yolov8s.pt"), 0), "gpus must be >= 1");
 }
 
+TEST(ResolveMemoryNeed, AnExplicitMemoryPerGpuWinsOverTheEstimate) {
+  MemoryEstimator estimator;
+  const UltralyticsParams p = Params("yolov8x.pt");
+  auto need = ResolveMemoryNeed(MiB{5000}, &p, 1, estimator);
+  ASSERT_TRUE(need.has_value());
+  EXPECT_EQ(need->per_gpu_mib, 5000);
+  EXPECT_EQ(need->basis, "memory_per_gpu given in the job: 5000 MiB");
+}
+
+TEST(ResolveMemoryNeed, UltralyticsJobsAreEstimated) {
+  MemoryEstimator estimator;
+  const UltralyticsParams p = Params("yolov8s.pt");
+  auto need = ResolveMemoryNeed(std::nullopt, &p, 1, estimator);
+  ASSERT_TRUE(need.has_value());
+  EXPECT_EQ(need->per_gpu_mib, estimator.Estimate(p, 1).per_gpu_mib);
+}
+
+TEST(ResolveMemoryNeed, UnknownWithoutEitherIsNotGuessed) {
+  MemoryEstimator estimator;
+  EXPECT_FALSE(ResolveMemoryNeed(std::nullopt, nullptr, 1, estimator).has_value());
+}
+
 }  // namespace
 }  // namespace gpusched

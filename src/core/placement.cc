@@ -31,9 +31,11 @@ MiB UsableOn(const FreeView& view, GpuIndex g, GpuTypeId type, const EndByType* 
 }
 
 // Filter for one node: candidates sorted best first.
-std::vector<Candidate> NodeCandidates(const Request& r, const CycleContext& ctx,
-                                      const FreeView& view, NodeIndex n, const EndByType* ends) {
-  std::vector<Candidate> out;
+// Filter for one node: fills `out` with its candidates, best first.
+void NodeCandidates(const Request& r, const CycleContext& ctx, const FreeView& view, NodeIndex n,
+                    const EndByType* ends, std::vector<Candidate>& out) {
+  out.clear();
+  if ((ctx.node_types[static_cast<std::size_t>(n)] & r.types).none()) return;
   const GpuIndex first = ctx.ledger.first_gpu(n);
   const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
   for (GpuIndex g = first; g < first + count; ++g) {
@@ -45,7 +47,6 @@ std::vector<Candidate> NodeCandidates(const Request& r, const CycleContext& ctx,
     out.push_back({info.total_mib, usable - need, g, need, need > view.avail(g)});
   }
   std::sort(out.begin(), out.end());
-  return out;
 }
 
 Found MakeFound(const std::vector<Candidate>& chosen, int locality) {
@@ -61,7 +62,8 @@ Found MakeFound(const std::vector<Candidate>& chosen, int locality) {
 }
 
 // Single GPU on free capacity: the per-type index, smallest card first.
-std::optional<Found> FindSingle(const Request& r, const CycleContext& ctx, const FreeView& view) {
+std::optional<Found> FindSingle(const Request& r, const CycleContext& ctx, const FreeView& view,
+                                bool* gave_up) {
   const bool wants_locality = r.image || r.dataset;
   for (GpuTypeId t : ctx.types_by_size) {
     if (!r.types.test(static_cast<std::size_t>(t))) continue;
@@ -86,6 +88,10 @@ std::optional<Found> FindSingle(const Request& r, const CycleContext& ctx, const
       if (!wants_locality || looked >= 16) break;
     }
     if (best) return MakeFound({*best}, best_locality);
+    if (visited == 256) {  // unusual card sizes: let the caller scan everything
+      *gave_up = true;
+      return std::nullopt;
+    }
   }
   return std::nullopt;
 }
@@ -96,10 +102,10 @@ std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const 
                                const std::vector<NodeIndex>& nodes, const EndByType* ends) {
   const MiB floor = (r.exclusive || r.permille > 0) ? 1 : r.mib;
   std::optional<NodeScore> best_score;
-  std::vector<Candidate> best;
+  std::vector<Candidate> best, cands;
   for (NodeIndex n : nodes) {
     if (!ends && view.NodeKth(n, r.gpus) < floor) continue;
-    std::vector<Candidate> cands = NodeCandidates(r, ctx, view, n, ends);
+    NodeCandidates(r, ctx, view, n, ends, cands);
     if (static_cast<int>(cands.size()) < r.gpus) continue;
     cands.resize(static_cast<std::size_t>(r.gpus));
     MiB card = 0, leftover = 0;
@@ -110,7 +116,7 @@ std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const 
     NodeScore score{card, -ctx.Locality(n, r.image, r.dataset), leftover, n};
     if (!best_score || score < *best_score) {
       best_score = score;
-      best = std::move(cands);
+      best.swap(cands);
     }
   }
   if (!best_score) return std::nullopt;
@@ -121,7 +127,8 @@ std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const 
 std::optional<Found> ScanMultiNode(const Request& r, const CycleContext& ctx, const FreeView& view) {
   std::vector<std::vector<Candidate>> per_node;
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
-    auto cands = NodeCandidates(r, ctx, view, n, nullptr);
+    std::vector<Candidate> cands;
+    NodeCandidates(r, ctx, view, n, nullptr, cands);
     if (!cands.empty()) per_node.push_back(std::move(cands));
   }
   std::stable_sort(per_node.begin(), per_node.end(),
@@ -186,7 +193,10 @@ std::optional<Found> FindPlacement(const Request& r, const CycleContext& ctx, co
   }
   if (r.gpus == 1) {
     if (!view.index_built() && view.CountScan() <= kScansBeforeIndex) return ScanSingle(r, ctx, view);
-    return FindSingle(r, ctx, view);
+    bool gave_up = false;
+    auto found = FindSingle(r, ctx, view, &gave_up);
+    if (!found && gave_up) return ScanSingle(r, ctx, view);
+    return found;
   }
   if (auto found = ScanNodes(r, ctx, view, AllNodes(ctx), nullptr)) return found;
   if (r.multi_node) return ScanMultiNode(r, ctx, view);

@@ -13,15 +13,14 @@
 namespace gpusched::internal {
 namespace {
 
-// What it takes to fit one slice on one GPU: at most kMaxVictimsPerGpu
-// victims (a plan needing more on one GPU is not considered).
-constexpr int kMaxVictimsPerGpu = 8;
+// What it takes to fit one slice on one GPU; its victims are
+// pool[begin, begin + count) of the search's victim pool.
 struct GpuOption {
   GpuIndex gpu = 0;
   MiB need = 0;
   double cost = 0;
+  std::size_t begin = 0;
   int count = 0;
-  std::array<int, kMaxVictimsPerGpu> victims{};
 };
 
 // Per-attempt cache of shields and costs of running jobs.
@@ -73,43 +72,56 @@ bool CouldFree(GpuIndex g, MiB deficit, std::int64_t priority, const CycleContex
   return freeable >= deficit;
 }
 
+// Scratch space of one preemption search, reused across GPUs and nodes.
+struct Scratch {
+  std::vector<int> pool;                      // victims of all options
+  std::vector<std::pair<int, MiB>> cands;     // candidates on one GPU
+};
+
 std::optional<GpuOption> EvalGpu(const Request& r, GpuIndex g, std::int64_t priority,
-                                 const CycleContext& ctx, const FreeView& view, VictimTable& table) {
+                                 const CycleContext& ctx, const FreeView& view, VictimTable& table,
+                                 Scratch& scratch) {
   const GpuInfo& info = ctx.ledger.gpu(g);
   if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) return std::nullopt;
   GpuOption opt;
   opt.gpu = g;
   opt.need = NeedOn(r, info.total_mib);
+  opt.begin = scratch.pool.size();
   if (opt.need > info.total_mib) return std::nullopt;
   MiB deficit = opt.need - view.avail(g);
   if (deficit <= 0) return opt;
   if (!CouldFree(g, deficit, priority, ctx)) return std::nullopt;
-  std::array<std::pair<int, MiB>, 32> cands;
-  std::size_t n = 0;
+  auto& cands = scratch.cands;
+  cands.clear();
   for (const Occupant& o : ctx.occupants(g)) {
-    if (n < cands.size() && table.Candidate(o.job)) cands[n++] = {o.job, o.mib};
+    if (table.Candidate(o.job)) cands.emplace_back(o.job, o.mib);
   }
-  std::sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(n), [&](const auto& a, const auto& b) {
+  std::sort(cands.begin(), cands.end(), [&](const auto& a, const auto& b) {
     return VictimBefore(a.first, table.Cost(a.first), b.first, table.Cost(b.first), ctx);
   });
-  for (std::size_t i = 0; i < n && deficit > 0 && opt.count < kMaxVictimsPerGpu; ++i) {
-    opt.victims[static_cast<std::size_t>(opt.count++)] = cands[i].first;
+  for (std::size_t i = 0; i < cands.size() && deficit > 0; ++i) {
+    scratch.pool.push_back(cands[i].first);
+    ++opt.count;
     opt.cost += table.Cost(cands[i].first).weighted;
     deficit -= cands[i].second;
   }
-  if (deficit > 0) return std::nullopt;
+  if (deficit > 0) {
+    scratch.pool.resize(opt.begin);
+    return std::nullopt;
+  }
   return opt;
 }
 
 // Union of the chosen GPUs' victims, cheapest first, with the guaranteed
 // floors checked on the whole set. Empty optional when a floor would break.
 std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int job,
-                                       const CycleContext& ctx, VictimTable& table) {
+                                       const CycleContext& ctx, VictimTable& table,
+                                       const std::vector<int>& pool) {
   PreemptionPlan plan;
   for (const GpuOption& o : chosen) {
     plan.nominated.slices.push_back({o.gpu, o.need});
     for (int i = 0; i < o.count; ++i) {
-      const int v = o.victims[static_cast<std::size_t>(i)];
+      const int v = pool[o.begin + static_cast<std::size_t>(i)];
       if (std::find(plan.victims.begin(), plan.victims.end(), v) == plan.victims.end()) {
         plan.victims.push_back(v);
       }
@@ -177,14 +189,16 @@ std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleCon
   std::optional<PreemptionPlan> best;
   std::vector<GpuOption> pool;  // multi-node gangs choose across nodes
   std::vector<GpuOption> options;
+  Scratch scratch;
   const std::int64_t priority = ctx.jobs[job].priority;
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
     options.clear();
+    if (!r.multi_node) scratch.pool.clear();
     const GpuIndex first = ctx.ledger.first_gpu(n);
     const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
     if (count < r.gpus && !r.multi_node) continue;
     for (GpuIndex g = first; g < first + count; ++g) {
-      if (auto opt = EvalGpu(r, g, priority, ctx, view, table)) options.push_back(*opt);
+      if (auto opt = EvalGpu(r, g, priority, ctx, view, table, scratch)) options.push_back(*opt);
     }
     std::sort(options.begin(), options.end(), OptionLess);
     if (r.multi_node) pool.insert(pool.end(), options.begin(), options.end());
@@ -195,13 +209,13 @@ std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleCon
     for (const GpuOption& o : options) lower_bound = std::max(lower_bound, o.cost);
     const bool by_cost = ctx.policy.victim_order == VictimOrderKind::kCheckpointAware;
     if (by_cost && best && lower_bound > best->cost) continue;
-    auto plan = Assemble(options, job, ctx, table);
+    auto plan = Assemble(options, job, ctx, table, scratch.pool);
     if (plan && !plan->victims.empty() && (!best || PlanLess(*plan, *best, ctx))) best = std::move(plan);
   }
   if (!best && r.multi_node && static_cast<int>(pool.size()) >= r.gpus) {
     std::sort(pool.begin(), pool.end(), OptionLess);
     pool.resize(static_cast<std::size_t>(r.gpus));
-    auto plan = Assemble(pool, job, ctx, table);
+    auto plan = Assemble(pool, job, ctx, table, scratch.pool);
     if (plan && !plan->victims.empty()) best = std::move(plan);
   }
   return best;

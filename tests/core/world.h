@@ -53,6 +53,7 @@ class JobBuilder {
   }
   JobBuilder& Image(std::string i) { job_.image = std::move(i); return *this; }
   JobBuilder& Dataset(std::string d) { job_.dataset = std::move(d); return *this; }
+  JobBuilder& ModelKey(std::string k) { job_.model_key = std::move(k); return *this; }
   // Epoch-based: `total` epochs of `epoch_t4` each on a T4, `done` finished.
   JobBuilder& Epochs(int total, Duration epoch_t4, int done = 0) {
     job_.progress.epochs_total = total;
