@@ -103,6 +103,11 @@ class ClusterLedger {
   const GpuInfo& gpu(GpuIndex g) const { return gpus_[static_cast<size_t>(g)]; }
   // GPU indices of node `n`: [first_gpu(n), first_gpu(n) + node(n).gpus.size()).
   GpuIndex first_gpu(NodeIndex n) const { return first_gpu_[static_cast<size_t>(n)]; }
+  // Number of GPUs of node `n`.
+  GpuIndex node_gpu_count(NodeIndex n) const {
+    const auto i = static_cast<size_t>(n);
+    return (i + 1 < first_gpu_.size() ? first_gpu_[i + 1] : static_cast<GpuIndex>(gpus_.size())) - first_gpu_[i];
+  }
   MiB free_mib(GpuIndex g) const { return free_[static_cast<size_t>(g)]; }
   // Jobs with a slice on GPU `g`, in allocation order, and (parallel to it)
   // the size of each job's slice there.

@@ -74,12 +74,20 @@ CycleContext::CycleContext(const Snapshot& s)
   }
   min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
   node_types.assign(static_cast<std::size_t>(ledger.node_count()), TypeMask{});
+  node_min_card.assign(static_cast<std::size_t>(ledger.node_count()), std::numeric_limits<MiB>::max());
   for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
     const GpuInfo& info = ledger.gpu(g);
     MiB& m = min_total_by_type[static_cast<std::size_t>(info.type)];
     m = std::min(m, info.total_mib);
     node_types[static_cast<std::size_t>(info.node)].set(static_cast<std::size_t>(info.type));
+    MiB& card = node_min_card[static_cast<std::size_t>(info.node)];
+    card = std::min(card, info.total_mib);
   }
+  nodes_by_card.resize(static_cast<std::size_t>(ledger.node_count()));
+  for (NodeIndex n = 0; n < ledger.node_count(); ++n) nodes_by_card[static_cast<std::size_t>(n)] = n;
+  std::stable_sort(nodes_by_card.begin(), nodes_by_card.end(), [&](NodeIndex a, NodeIndex b) {
+    return node_min_card[static_cast<std::size_t>(a)] < node_min_card[static_cast<std::size_t>(b)];
+  });
   for (std::size_t t = 0; t < catalog.size() && t < kMaxGpuTypes; ++t) {
     types_by_size.push_back(static_cast<GpuTypeId>(t));
   }

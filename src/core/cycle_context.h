@@ -66,6 +66,8 @@ struct CycleContext {
   std::vector<GpuTypeId> types_by_size;  // smallest card first
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
   std::vector<TypeMask> node_types;      // GPU types present on each node
+  std::vector<MiB> node_min_card;        // smallest card on each node
+  std::vector<NodeIndex> nodes_by_card;  // nodes by smallest card, then index
 
   const Tenant* tenant(int idx) const {
     return idx < 0 ? nullptr : &snap.tenants[static_cast<std::size_t>(idx)];

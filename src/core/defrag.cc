@@ -27,7 +27,7 @@ std::optional<GpuIndex> Destination(const Job& mover, MiB mib, GpuIndex from, co
   };
   const NodeIndex n = ctx.ledger.gpu(from).node;
   const GpuIndex first = ctx.ledger.first_gpu(n);
-  const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+  const auto count = ctx.ledger.node_gpu_count(n);
   std::optional<GpuIndex> best;
   for (GpuIndex g = first; g < first + count; ++g) {
     if (ok(g) && (!best || Room(g, view, taken) < Room(*best, view, taken))) best = g;
@@ -80,7 +80,7 @@ std::optional<DefragOutcome> FindDefrag(const Request& r, int job, const CycleCo
   int examined = 0;
   for (NodeIndex n = 0; n < ctx.ledger.node_count() && examined < kMaxNodesExamined; ++n) {
     const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+    const auto count = ctx.ledger.node_gpu_count(n);
     MiB sum = 0;
     for (GpuIndex g = first; g < first + count; ++g) {
       if (view.schedulable(g) && r.types.test(static_cast<std::size_t>(ctx.ledger.gpu(g).type))) {

@@ -18,8 +18,9 @@ std::string TypeList(const Request& r, const CycleContext& ctx) {
   return fmt::format(" ({})", fmt::join(names, ", "));
 }
 
-// Static facts: which GPUs could ever hold the job, ignoring what runs now.
+// What one pass over the fleet learns about a job that did not fit.
 struct Fleet {
+  // Static: which GPUs could ever hold the job, ignoring what runs now.
   int fitting = 0;          // GPUs of an acceptable type big enough
   int schedulable = 0;      // ... of those on healthy, undrained nodes
   int most_on_node = 0;     // max fitting GPUs on one node
@@ -27,33 +28,49 @@ struct Fleet {
   MiB largest_total = 0;    // largest acceptable card
   GpuTypeId largest_type = 0;
   bool any_type = false;    // any GPU of an acceptable type at all
+  // Now: the best free slice, the node with most GPUs free enough, a GPU
+  // that fits only on reserved capacity, and scattered free memory.
+  MiB best_avail = -1;
+  GpuIndex best_gpu = 0;
+  int best_fits = -1;
+  NodeIndex best_node = 0;
+  GpuIndex reserved_gpu = -1;
+  bool fragmented = false;
 };
+
+void SurveyNode(const Request& r, const CycleContext& ctx, const FreeView& view, NodeIndex n, Fleet& f) {
+  int on_node = 0, sched_on_node = 0, fits = 0;
+  MiB sum = 0;
+  bool big_card = false;
+  const GpuIndex first = ctx.ledger.first_gpu(n);
+  const auto count = ctx.ledger.node_gpu_count(n);
+  for (GpuIndex g = first; g < first + count; ++g) {
+    const GpuInfo& info = ctx.ledger.gpu(g);
+    if (!r.types.test(static_cast<std::size_t>(info.type))) continue;
+    f.any_type = true;
+    if (info.total_mib > f.largest_total) f.largest_total = info.total_mib, f.largest_type = info.type;
+    const MiB need = NeedOn(r, info.total_mib);
+    if (need > info.total_mib) continue;
+    ++f.fitting, ++on_node;
+    if (!view.schedulable(g)) continue;
+    ++f.schedulable, ++sched_on_node;
+    const MiB avail = view.avail(g);
+    if (avail > f.best_avail) f.best_avail = avail, f.best_gpu = g;
+    if (need <= avail) ++fits;
+    if (f.reserved_gpu < 0 && avail + view.held_left(g) >= need) f.reserved_gpu = g;
+    sum += avail;
+    big_card = big_card || info.total_mib >= r.mib;
+  }
+  f.most_on_node = std::max(f.most_on_node, on_node);
+  f.most_schedulable_on_node = std::max(f.most_schedulable_on_node, sched_on_node);
+  if (fits > f.best_fits) f.best_fits = fits, f.best_node = n;
+  // Enough free in total for a single fixed-size slice, but split over GPUs.
+  if (r.gpus == 1 && !r.exclusive && r.permille == 0 && big_card && sum >= r.mib) f.fragmented = true;
+}
 
 Fleet Survey(const Request& r, const CycleContext& ctx, const FreeView& view) {
   Fleet f;
-  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
-    int on_node = 0, sched_on_node = 0;
-    const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
-    for (GpuIndex g = first; g < first + count; ++g) {
-      const GpuInfo& info = ctx.ledger.gpu(g);
-      if (!r.types.test(static_cast<std::size_t>(info.type))) continue;
-      f.any_type = true;
-      if (info.total_mib > f.largest_total) {
-        f.largest_total = info.total_mib;
-        f.largest_type = info.type;
-      }
-      if (NeedOn(r, info.total_mib) > info.total_mib) continue;
-      ++f.fitting;
-      ++on_node;
-      if (view.schedulable(g)) {
-        ++f.schedulable;
-        ++sched_on_node;
-      }
-    }
-    f.most_on_node = std::max(f.most_on_node, on_node);
-    f.most_schedulable_on_node = std::max(f.most_schedulable_on_node, sched_on_node);
-  }
+  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) SurveyNode(r, ctx, view, n, f);
   return f;
 }
 
@@ -94,69 +111,22 @@ std::string ReservedNote(const CycleContext& ctx, const FreeView& view, GpuIndex
                      FormatDuration(view.held_from(g) - ctx.now));
 }
 
-NoFit SingleGpuCapacity(const Request& r, const CycleContext& ctx, const FreeView& view) {
-  MiB best = -1;
-  GpuIndex where = -1, reserved_gpu = -1;
-  for (GpuIndex g = 0; g < ctx.ledger.gpu_count(); ++g) {
-    const GpuInfo& info = ctx.ledger.gpu(g);
-    if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
-    if (view.avail(g) > best) best = view.avail(g), where = g;
-    const MiB need = NeedOn(r, info.total_mib);
-    if (reserved_gpu < 0 && view.avail(g) + view.held_left(g) >= need) reserved_gpu = g;
-  }
+NoFit Capacity(const Request& r, const CycleContext& ctx, const FreeView& view, const Fleet& f) {
   NoFit out;
-  out.reason = fmt::format("needs {} on one GPU{}; largest free slice is {} on {}", DescribeNeed(r),
-                           TypeList(r, ctx), FormatMib(std::max<MiB>(best, 0)),
-                           ctx.ledger.GpuName(where));
-  if (reserved_gpu >= 0) {
-    out.code = WaitCode::kBehindReservation;
-    out.reason += ReservedNote(ctx, view, reserved_gpu);
+  if (r.gpus == 1) {
+    out.reason = fmt::format("needs {} on one GPU{}; largest free slice is {} on {}", DescribeNeed(r),
+                             TypeList(r, ctx), FormatMib(std::max<MiB>(f.best_avail, 0)),
+                             ctx.ledger.GpuName(f.best_gpu));
+    if (f.reserved_gpu >= 0) {
+      out.code = WaitCode::kBehindReservation;
+      out.reason += ReservedNote(ctx, view, f.reserved_gpu);
+    }
+  } else {
+    out.reason = fmt::format("needs {} GPUs{} with {} free each {}; at most {} on {}", r.gpus,
+                             TypeList(r, ctx), DescribeNeed(r), r.multi_node ? "in the fleet" : "on one node",
+                             std::max(f.best_fits, 0), ctx.ledger.node(f.best_node).name);
   }
   return out;
-}
-
-NoFit GangCapacity(const Request& r, const CycleContext& ctx, const FreeView& view) {
-  int best = -1;
-  NodeIndex where = 0;
-  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
-    int fits = 0;
-    const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
-    for (GpuIndex g = first; g < first + count; ++g) {
-      const GpuInfo& info = ctx.ledger.gpu(g);
-      if (view.schedulable(g) && r.types.test(static_cast<std::size_t>(info.type)) &&
-          NeedOn(r, info.total_mib) <= view.avail(g)) {
-        ++fits;
-      }
-    }
-    if (fits > best) best = fits, where = n;
-  }
-  NoFit out;
-  out.reason = fmt::format("needs {} GPUs{} with {} free each {}; at most {} on {}", r.gpus,
-                           TypeList(r, ctx), DescribeNeed(r),
-                           r.multi_node ? "in the fleet" : "on one node", best,
-                           ctx.ledger.node(where).name);
-  return out;
-}
-
-// Whether some node has enough free memory in total over acceptable GPUs,
-// though no single GPU has enough (single-GPU, fixed-size requests only).
-bool Fragmented(const Request& r, const CycleContext& ctx, const FreeView& view) {
-  if (r.gpus != 1 || r.exclusive || r.permille > 0) return false;
-  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
-    MiB sum = 0;
-    bool big_enough_card = false;
-    const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
-    for (GpuIndex g = first; g < first + count; ++g) {
-      const GpuInfo& info = ctx.ledger.gpu(g);
-      if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
-      sum += view.avail(g);
-      big_enough_card = big_enough_card || info.total_mib >= r.mib;
-    }
-    if (big_enough_card && sum >= r.mib) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -164,8 +134,8 @@ bool Fragmented(const Request& r, const CycleContext& ctx, const FreeView& view)
 NoFit ExplainNoFit(const Request& r, const CycleContext& ctx, const FreeView& view) {
   const Fleet fleet = Survey(r, ctx, view);
   if (auto infeasible = Infeasible(r, ctx, fleet)) return *infeasible;
-  NoFit out = r.gpus == 1 ? SingleGpuCapacity(r, ctx, view) : GangCapacity(r, ctx, view);
-  out.fragmented = Fragmented(r, ctx, view);
+  NoFit out = Capacity(r, ctx, view, fleet);
+  out.fragmented = fleet.fragmented;
   if (out.fragmented) out.reason += "; enough memory is free on one node but split across GPUs";
   return out;
 }

@@ -32,7 +32,12 @@ FreeView::FreeView(const CycleContext& ctx) : ctx_(ctx) {
       nominations_.push_back({s.gpu, {job.id, s.memory_mib}});
     }
   }
-  node_sorted_.resize(static_cast<std::size_t>(ledger.node_count()));
+  node_sorted_.assign(n, 0);
+  node_first_.resize(static_cast<std::size_t>(ledger.node_count()));
+  node_schedulable_.assign(static_cast<std::size_t>(ledger.node_count()), 0);
+  for (NodeIndex node = 0; node < ledger.node_count(); ++node) {
+    node_first_[static_cast<std::size_t>(node)] = static_cast<std::size_t>(ledger.first_gpu(node));
+  }
   for (NodeIndex node = 0; node < ledger.node_count(); ++node) RefreshNode(node);
 }
 
@@ -69,13 +74,15 @@ void FreeView::SetAvail(GpuIndex g, MiB value) {
 void FreeView::RefreshNode(NodeIndex n) {
   const ClusterLedger& ledger = ctx_.ledger;
   const GpuIndex first = ledger.first_gpu(n);
-  const auto count = static_cast<GpuIndex>(ledger.node(n).gpus.size());
-  auto& sorted = node_sorted_[static_cast<std::size_t>(n)];
-  sorted.clear();
+  const auto count = ledger.node_gpu_count(n);
+  const auto node = static_cast<std::size_t>(n);
+  MiB* sorted = node_sorted_.data() + node_first_[node];
+  int k = 0;
   for (GpuIndex g = first; g < first + count; ++g) {
-    if (schedulable_[u(g)]) sorted.push_back(avail_[u(g)]);
+    if (schedulable_[u(g)]) sorted[k++] = avail_[u(g)];
   }
-  std::sort(sorted.begin(), sorted.end(), std::greater<>());
+  node_schedulable_[node] = k;
+  std::sort(sorted, sorted + k, std::greater<>());
 }
 
 void FreeView::Take(GpuIndex g, MiB mib) {

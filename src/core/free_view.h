@@ -42,8 +42,9 @@ class FreeView {
   // 0 when the node has fewer than k such GPUs. A gang of k GPUs needing m
   // each can only fit on nodes where NodeKth(n, k) >= m.
   MiB NodeKth(NodeIndex n, int k) const {
-    const auto& v = node_sorted_[static_cast<std::size_t>(n)];
-    return k <= static_cast<int>(v.size()) ? v[static_cast<std::size_t>(k - 1)] : 0;
+    const auto node = static_cast<std::size_t>(n);
+    return k <= node_schedulable_[node] ? node_sorted_[node_first_[node] + static_cast<std::size_t>(k - 1)]
+                                        : 0;
   }
   const std::vector<GpuIndex>& held_gpus() const { return held_gpus_; }
   // Types of the GPUs with held capacity, and the latest reservation start.
@@ -93,7 +94,11 @@ class FreeView {
   std::vector<Instant> held_from_;
   std::vector<JobId> held_for_;
   std::vector<char> schedulable_;
-  std::vector<std::vector<MiB>> node_sorted_;  // schedulable avail, descending
+  // Per node, the avail of its schedulable GPUs in descending order, stored
+  // flat at node_first_[n] (the node's first GPU index).
+  std::vector<MiB> node_sorted_;
+  std::vector<std::size_t> node_first_;
+  std::vector<int> node_schedulable_;
   std::vector<GpuIndex> held_gpus_;
   TypeMask held_types_;
   Instant latest_held_from_{};

@@ -37,7 +37,7 @@ void NodeCandidates(const Request& r, const CycleContext& ctx, const FreeView& v
   out.clear();
   if ((ctx.node_types[static_cast<std::size_t>(n)] & r.types).none()) return;
   const GpuIndex first = ctx.ledger.first_gpu(n);
-  const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+  const auto count = ctx.ledger.node_gpu_count(n);
   for (GpuIndex g = first; g < first + count; ++g) {
     const GpuInfo& info = ctx.ledger.gpu(g);
     if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
@@ -104,6 +104,8 @@ std::optional<Found> ScanNodes(const Request& r, const CycleContext& ctx, const 
   std::optional<NodeScore> best_score;
   std::vector<Candidate> best, cands;
   for (NodeIndex n : nodes) {
+    // Nodes come smallest card first: none after this one can score better.
+    if (best_score && ctx.node_min_card[static_cast<std::size_t>(n)] > std::get<0>(*best_score)) break;
     if (!ends && view.NodeKth(n, r.gpus) < floor) continue;
     NodeCandidates(r, ctx, view, n, ends, cands);
     if (static_cast<int>(cands.size()) < r.gpus) continue;
@@ -144,16 +146,13 @@ std::optional<Found> ScanMultiNode(const Request& r, const CycleContext& ctx, co
   return MakeFound(chosen, 0);
 }
 
-std::vector<NodeIndex> AllNodes(const CycleContext& ctx) {
-  std::vector<NodeIndex> nodes(static_cast<std::size_t>(ctx.ledger.node_count()));
-  for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) nodes[static_cast<std::size_t>(n)] = n;
-  return nodes;
-}
-
 std::vector<NodeIndex> HeldNodes(const CycleContext& ctx, const FreeView& view) {
   std::vector<NodeIndex> nodes;
   for (GpuIndex g : view.held_gpus()) nodes.push_back(ctx.ledger.gpu(g).node);
-  std::sort(nodes.begin(), nodes.end());
+  std::sort(nodes.begin(), nodes.end(), [&](NodeIndex a, NodeIndex b) {
+    return std::make_pair(ctx.node_min_card[static_cast<std::size_t>(a)], a) <
+           std::make_pair(ctx.node_min_card[static_cast<std::size_t>(b)], b);
+  });
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   return nodes;
 }
@@ -198,7 +197,7 @@ std::optional<Found> FindPlacement(const Request& r, const CycleContext& ctx, co
     if (!found && gave_up) return ScanSingle(r, ctx, view);
     return found;
   }
-  if (auto found = ScanNodes(r, ctx, view, AllNodes(ctx), nullptr)) return found;
+  if (auto found = ScanNodes(r, ctx, view, ctx.nodes_by_card, nullptr)) return found;
   if (r.multi_node) return ScanMultiNode(r, ctx, view);
   return std::nullopt;
 }

@@ -195,7 +195,7 @@ std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleCon
     options.clear();
     if (!r.multi_node) scratch.pool.clear();
     const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+    const auto count = ctx.ledger.node_gpu_count(n);
     if (count < r.gpus && !r.multi_node) continue;
     for (GpuIndex g = first; g < first + count; ++g) {
       if (auto opt = EvalGpu(r, g, priority, ctx, view, table, scratch)) options.push_back(*opt);
@@ -243,7 +243,7 @@ std::optional<std::string> WaitInstead(const Request& r, const PreemptionPlan& p
                                        const CycleContext& ctx, const FreeView& view) {
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
     const GpuIndex first = ctx.ledger.first_gpu(n);
-    const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+    const auto count = ctx.ledger.node_gpu_count(n);
     if (count < r.gpus) continue;
     int fits = 0;
     for (GpuIndex g = first; g < first + count; ++g) {

@@ -51,7 +51,7 @@ std::vector<GpuStart> NodeStarts(const Request& r, NodeIndex n, const CycleConte
                                  const FreeView& view) {
   std::vector<GpuStart> starts;
   const GpuIndex first = ctx.ledger.first_gpu(n);
-  const auto count = static_cast<GpuIndex>(ctx.ledger.node(n).gpus.size());
+  const auto count = ctx.ledger.node_gpu_count(n);
   for (GpuIndex g = first; g < first + count; ++g) {
     const GpuInfo& info = ctx.ledger.gpu(g);
     if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
