@@ -65,6 +65,9 @@ struct Job {
   bool preemptible = true;
   bool approved = false;  // an operator approved it (AwaitingApproval passed)
 
+  std::string tenant;
+  std::string class_name;  // after admission (possibly demoted)
+
   // --- running state ---
   Instant started_at{};          // start of the current run
   Instant last_checkpoint_at{};  // newest checkpoint (or the resume point)
@@ -80,8 +83,6 @@ struct Job {
   std::optional<Boost> boost;
   std::optional<Nomination> nomination;
 
-  std::string tenant;
-  std::string class_name;  // after admission (possibly demoted)
   std::string name;
   std::vector<GpuTypeId> gpu_types;  // acceptable types; empty: any
 

@@ -32,6 +32,8 @@ class RuntimeModel {
   std::optional<Duration> EpochTime(std::string_view model_key, GpuTypeId type) const;
 
   const GpuCatalog& catalog() const { return *catalog_; }
+  // True before the first observation.
+  bool empty() const { return epoch_ms_.empty(); }
 
  private:
   using Observations = std::vector<std::pair<GpuTypeId, std::int64_t>>;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 #include <string_view>
 
 #include "core/queue_order.h"
@@ -107,6 +108,8 @@ void CycleContext::BuildOccupancy() const {
   }
   occupants_.clear();
   occupants_.reserve(occ_begin_[n]);
+  node_of_.assign(jobs.size(), -1);
+  type_of_.assign(jobs.size(), 0);
   for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
     const auto ids = ledger.jobs_on(g);
     const auto mibs = ledger.mib_on(g);
@@ -114,7 +117,12 @@ void CycleContext::BuildOccupancy() const {
       const int idx = index_of.Find(ids[i]);
       // A slice of a job the snapshot does not list is capacity nobody may
       // preempt: it stays out of the occupant lists.
-      if (idx >= 0 && jobs[idx].phase != JobPhase::kPending) occupants_.push_back({idx, mibs[i]});
+      if (idx < 0 || jobs[idx].phase == JobPhase::kPending) continue;
+      occupants_.push_back({idx, mibs[i]});
+      if (node_of_[static_cast<std::size_t>(idx)] < 0) {
+        node_of_[static_cast<std::size_t>(idx)] = ledger.gpu(g).node;
+        type_of_[static_cast<std::size_t>(idx)] = ledger.gpu(g).type;
+      }
     }
     occ_begin_[static_cast<std::size_t>(g) + 1] = occupants_.size();
   }
@@ -126,28 +134,35 @@ std::span<const Occupant> CycleContext::occupants(GpuIndex g) const {
   return {occupants_.data() + occ_begin_[i], occupants_.data() + occ_begin_[i + 1]};
 }
 
-Duration CycleContext::Remaining(int idx, GpuTypeId type) const {
-  if (remaining_.empty()) remaining_.assign(jobs.size(), Duration::min());
-  Duration& d = remaining_[static_cast<std::size_t>(idx)];
-  if (d == Duration::min()) {
-    const Job& job = *jobs[idx].job;
-    d = PredictRemaining(job, type, now, catalog, snap.runtime);
+// Facts about every running job that preemption, reservations and
+// defragmentation need, computed together on first use: one pass over the
+// jobs in snapshot order touches their memory sequentially, so the searches
+// after it read only these compact arrays.
+void CycleContext::BuildVictimFacts() const {
+  if (occ_begin_.empty()) BuildOccupancy();
+  facts_.assign(jobs.size(), VictimFacts{});
+  for (int r : running) {
+    const auto i = static_cast<std::size_t>(r);
+    const Job& job = *jobs[r].job;
+    VictimFacts& f = facts_[i];
+    f.shield = static_cast<std::int8_t>(JobShield(job, jobs[r].cls, *this));
+    std::tie(f.lost_gpu_s, f.restart_gpu_s) = StopCost(job, node_of_[i], *this);
+    if (node_of_[i] >= 0) f.remaining = PredictRemaining(job, type_of_[i], now, catalog, snap.runtime);
   }
-  return d;
 }
 
-std::int8_t CycleContext::BaseShield(int idx) const {
-  if (base_shield_.empty()) base_shield_.assign(jobs.size(), -1);
-  std::int8_t& s = base_shield_[static_cast<std::size_t>(idx)];
-  if (s < 0) s = static_cast<std::int8_t>(JobShield(*jobs[idx].job, jobs[idx].cls, *this));
-  return s;
+const CycleContext::VictimFacts& CycleContext::Facts(int idx) const {
+  if (facts_.empty()) BuildVictimFacts();
+  return facts_[static_cast<std::size_t>(idx)];
 }
+
+Duration CycleContext::Remaining(int idx) const { return Facts(idx).remaining; }
+
+std::int8_t CycleContext::BaseShield(int idx) const { return Facts(idx).shield; }
 
 std::pair<std::int64_t, std::int64_t> CycleContext::BaseCost(int idx) const {
-  if (base_cost_.empty()) base_cost_.assign(jobs.size(), {-1, 0});
-  auto& c = base_cost_[static_cast<std::size_t>(idx)];
-  if (c.first < 0) c = StopCost(*jobs[idx].job, *this);
-  return c;
+  const VictimFacts& f = Facts(idx);
+  return {f.lost_gpu_s, f.restart_gpu_s};
 }
 
 const PriorityClass* CycleContext::FindClass(std::string_view name) const {
@@ -157,10 +172,14 @@ const PriorityClass* CycleContext::FindClass(std::string_view name) const {
   return nullptr;
 }
 
-GpuTypeId CycleContext::RunningType(const Job& job) const {
-  const Placement* p = ledger.placement(job.id);
-  if (!p || p->slices.empty()) return 0;
-  return ledger.gpu(p->slices.front().gpu).type;
+GpuTypeId CycleContext::RunningType(int idx) const {
+  if (occ_begin_.empty()) BuildOccupancy();
+  return type_of_[static_cast<std::size_t>(idx)];
+}
+
+NodeIndex CycleContext::RunningNode(int idx) const {
+  if (occ_begin_.empty()) BuildOccupancy();
+  return node_of_[static_cast<std::size_t>(idx)];
 }
 
 int CycleContext::Locality(NodeIndex n, const std::string* image,

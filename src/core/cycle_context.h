@@ -75,9 +75,9 @@ struct CycleContext {
   // Running and preempting jobs on GPU `g`, with their slices (built on
   // first use for all GPUs; the ledger does not change during a cycle).
   std::span<const Occupant> occupants(GpuIndex g) const;
-  // Predicted remaining run time of running job `idx` on GPU type `type`
-  // (the type of any of its GPUs; cached per job).
-  Duration Remaining(int idx, GpuTypeId type) const;
+  // Predicted remaining run time of running job `idx` on the GPUs it holds
+  // (computed for all running jobs on first use).
+  Duration Remaining(int idx) const;
 
   // Victim facts of running job `idx` that do not depend on the preemptor:
   // its Shield code from the job-only rules (not preemptible, frozen,
@@ -89,18 +89,28 @@ struct CycleContext {
   // The class named `name`, or nullptr (a fast ClassTable::Find).
   const PriorityClass* FindClass(std::string_view name) const;
 
-  // GPU type a running job runs on (its first slice's GPU).
-  GpuTypeId RunningType(const Job& job) const;
+  // GPU type and node of running job `idx` (its first slice's GPU); the
+  // node is -1 for a job the ledger holds no slice of.
+  GpuTypeId RunningType(int idx) const;
+  NodeIndex RunningNode(int idx) const;
   // Whether the node holds the job's image and dataset (labels).
   int Locality(NodeIndex n, const std::string* image, const std::string* dataset) const;
 
  private:
   void BuildOccupancy() const;
   mutable std::vector<Occupant> occupants_;      // CSR: all GPUs' occupants
+  mutable std::vector<NodeIndex> node_of_;       // by job index
+  mutable std::vector<GpuTypeId> type_of_;       // by job index
   mutable std::vector<std::size_t> occ_begin_;  // per GPU, plus one end entry
-  mutable std::vector<Duration> remaining_;  // Duration::min(): not computed
-  mutable std::vector<std::int8_t> base_shield_;  // -1: not computed
-  mutable std::vector<std::pair<std::int64_t, std::int64_t>> base_cost_;  // first -1: not computed
+  struct VictimFacts {
+    std::int8_t shield = 0;  // Shield from the job-only rules
+    std::int64_t lost_gpu_s = 0;
+    std::int64_t restart_gpu_s = 0;
+    Duration remaining = kUnknownRuntime;
+  };
+  void BuildVictimFacts() const;
+  const VictimFacts& Facts(int idx) const;
+  mutable std::vector<VictimFacts> facts_;  // by job index; empty until first use
 };
 
 }  // namespace gpusched::internal

@@ -363,11 +363,11 @@ TEST(DeterminismRegressionTest, WaitInsteadNamesTheSameJobWhateverTheOrderOfRunn
   EXPECT_TRUE(a == b) << FirstDifference(a, b);
 }
 
-// KNOWN FAILURE (core bug, reported, not fixed here): EvalGpu in
-// src/core/preemption.cc looks at no more than the first 32 candidate
-// victims on a GPU, in the ledger's allocation order, so a cheaper victim
-// listed later is never considered: the plan costs more than the least, and
-// two ledgers with the same allocations decide differently.
+// Regression (failed at a31a18b): EvalGpu in src/core/preemption.cc looked
+// at no more than the first 32 candidate victims on a GPU, in the ledger's
+// allocation order, so a cheaper victim listed later was never considered:
+// the plan cost more than the least, and two ledgers with the same
+// allocations decided differently.
 //
 // One A100-80 crowded with 40 low jobs of 2 GiB (full); job i's newest
 // checkpoint is 1000 - 20 i seconds old, so job 40 is the cheapest victim,

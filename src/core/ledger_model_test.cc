@@ -627,19 +627,17 @@ TEST(LedgerModelTest, FixedSeedsAgreeWithTheModel) {
   }
 }
 
-// KNOWN FAILURE (core bug, reported, not fixed here). Seed 173 reaches, at
-// operation 2007, a node whose A100-40 holds nine small low/batch jobs; a
-// critical gang needs nearly all of that card, and every one of the nine is
-// a valid victim, yet the cycle finds no preemption and says "no
-// lower-priority job holds enough of the capacity it needs". EvalGpu in
-// src/core/preemption.cc considers at most kMaxVictimsPerGpu (8) victims on
-// one GPU. The minimal case is the next test.
+// Regression (failed at a31a18b). Seed 173 reaches, at operation 2007, a
+// node whose A100-40 holds nine small low/batch jobs; a critical gang needs
+// nearly all of that card, and every one of the nine is a valid victim, yet
+// the cycle found no preemption and said "no lower-priority job holds
+// enough of the capacity it needs": EvalGpu in src/core/preemption.cc
+// considered at most 8 victims on one GPU. The minimal case is the next test.
 TEST(LedgerModelTest, Seed173AgreesWithTheModel) { RunSeed(173); }
 
-// KNOWN FAILURE (core bug, reported, not fixed here): the minimal case of
-// seed 173. Ten low jobs of 8 GiB fill an A100-80; a critical job needing
-// the whole card can start only if all ten stop. All ten are valid victims
-// (lower class, preemptible, past their minimum runtime, same tenant).
+// Regression (failed at a31a18b): the minimal case of seed 173. Ten low jobs of 8 GiB fill an
+// A100-80; a critical job needing the whole card can start only if all ten stop. All ten are valid
+// victims (lower class, preemptible, past their minimum runtime, same tenant).
 TEST(LedgerModelTest, ACriticalJobMayPreemptTenJobsOnOneGpu) {
   testing::World w("node-a: 1xA100-80");
   for (JobId id = 1; id <= 10; ++id) {

@@ -230,7 +230,7 @@ MiB SoonFree(GpuIndex g, Duration grace, const CycleContext& ctx, const FreeView
     const JobInfo& ji = ctx.jobs[o.job];
     if (ji.doomed || ji.phase != JobPhase::kRunning) continue;
     // Overdue jobs (predicted to have ended already) are not relied upon.
-    const Duration left = ctx.Remaining(o.job, ctx.ledger.gpu(g).type);
+    const Duration left = ctx.Remaining(o.job);
     if (left > Duration(0) && left <= grace) {
       soon += o.mib;
       if (finishing) finishing->push_back(o.job);
@@ -258,14 +258,14 @@ std::optional<std::string> WaitInstead(const Request& r, const PreemptionPlan& p
     // Name the job that finishes first (then the lowest id): independent of
     // the order in which the ledger lists jobs on a GPU.
     auto key = [&](int j) {
-      return std::make_pair(ctx.Remaining(j, ctx.RunningType(*ctx.jobs[j].job)), ctx.jobs[j].job->id);
+      return std::make_pair(ctx.Remaining(j), ctx.jobs[j].job->id);
     };
     std::sort(finishing.begin(), finishing.end(), [&](int a, int b) { return key(a) < key(b); });
     const JobInfo& first_done = ctx.jobs[finishing.front()];
     return fmt::format("job {} on {} finishes in ~{}, sooner than a preemption's {} grace; "
                        "waiting instead of preempting",
                        first_done.job->id, ctx.ledger.node(n).name,
-                       FormatDuration(ctx.Remaining(finishing.front(), ctx.RunningType(*first_done.job))), FormatDuration(plan.grace));
+                       FormatDuration(ctx.Remaining(finishing.front())), FormatDuration(plan.grace));
   }
   return std::nullopt;
 }

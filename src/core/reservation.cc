@@ -32,7 +32,7 @@ GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const
   for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
     if (ji.doomed || ji.phase != JobPhase::kRunning) continue;  // nominated elsewhere
-    const Duration left = ctx.Remaining(o.job, ctx.ledger.gpu(g).type);
+    const Duration left = ctx.Remaining(o.job);
     if (left == kUnknownRuntime) continue;
     ends.emplace_back(ctx.now + left, o.mib);
   }

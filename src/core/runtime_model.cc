@@ -60,7 +60,7 @@ bool NearerSpeed(std::int64_t a, std::int64_t b, std::int64_t target) {
 // The epoch time of an epoch-based job on `type`, per the rule above.
 std::optional<Duration> JobEpochTime(const Job& job, GpuTypeId type, const GpuCatalog& catalog,
                                      const RuntimeModel* model) {
-  if (model != nullptr && !job.model_key.empty()) {
+  if (model != nullptr && !model->empty() && !job.model_key.empty()) {
     if (auto learned = model->EpochTime(job.model_key, type)) return learned;
   }
   if (job.progress.epoch_t4 > Duration(0)) {

@@ -88,18 +88,14 @@ Shield ShieldOf(int victim_idx, const JobInfo& preemptor, int preemptor_gpus, co
   return base;
 }
 
-std::pair<std::int64_t, std::int64_t> StopCost(const Job& v, const CycleContext& ctx) {
+std::pair<std::int64_t, std::int64_t> StopCost(const Job& v, NodeIndex node, const CycleContext& ctx) {
   const Instant saved = std::max(v.last_checkpoint_at, v.started_at);
   const std::int64_t lost = std::max<std::int64_t>(0, (ctx.now - saved).count()) * v.gpus;
   bool cached = true;
   if (!v.image.empty() || !v.dataset.empty()) {
-    cached = false;
-    if (const Placement* p = ctx.ledger.placement(v.id); p && !p->slices.empty()) {
-      const NodeIndex n = ctx.ledger.gpu(p->slices.front().gpu).node;
-      const int wanted = (v.image.empty() ? 0 : 1) + (v.dataset.empty() ? 0 : 1);
-      cached = ctx.Locality(n, v.image.empty() ? nullptr : &v.image,
-                            v.dataset.empty() ? nullptr : &v.dataset) == wanted;
-    }
+    const int wanted = (v.image.empty() ? 0 : 1) + (v.dataset.empty() ? 0 : 1);
+    cached = node >= 0 && ctx.Locality(node, v.image.empty() ? nullptr : &v.image,
+                                       v.dataset.empty() ? nullptr : &v.dataset) == wanted;
   }
   const Duration overhead = cached ? ctx.policy.restart_overhead : ctx.policy.restart_overhead_uncached;
   return {lost, overhead.count() * v.gpus};

@@ -53,8 +53,9 @@ struct VictimCost {
 
 VictimCost CostOf(int victim, std::int64_t preemptor_priority, const CycleContext& ctx);
 
-// Lost GPU-seconds and restart GPU-seconds of stopping `victim` now.
-std::pair<std::int64_t, std::int64_t> StopCost(const Job& victim, const CycleContext& ctx);
+// Lost GPU-seconds and restart GPU-seconds of stopping `victim`, running on
+// `node` (-1: unknown, counted as not cached), now.
+std::pair<std::int64_t, std::int64_t> StopCost(const Job& victim, NodeIndex node, const CycleContext& ctx);
 
 // Strict "a before b" in victim preference (cheaper first), by the policy's
 // victim order. Total order (ties broken by job id).
