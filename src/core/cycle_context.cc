@@ -60,6 +60,7 @@ CycleContext::CycleContext(const Snapshot& s)
     const Job& job = s.jobs[i];
     JobInfo& info = jobs[i];
     info.job = &job;
+    info.id = job.id;
     info.phase = job.phase;
     if (auto it = tenant_index.find(job.tenant); it != tenant_index.end()) info.tenant = it->second;
     info.cls = job.boost ? EffectiveClass(job, *s.classes, now) : FindClass(job.class_name);
@@ -76,13 +77,19 @@ CycleContext::CycleContext(const Snapshot& s)
   min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
   node_types.assign(static_cast<std::size_t>(ledger.node_count()), TypeMask{});
   node_min_card.assign(static_cast<std::size_t>(ledger.node_count()), std::numeric_limits<MiB>::max());
+  node_max_card.assign(static_cast<std::size_t>(ledger.node_count()), 0);
+  node_max_type.assign(static_cast<std::size_t>(ledger.node_count()), 0);
   for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
     const GpuInfo& info = ledger.gpu(g);
     MiB& m = min_total_by_type[static_cast<std::size_t>(info.type)];
     m = std::min(m, info.total_mib);
     node_types[static_cast<std::size_t>(info.node)].set(static_cast<std::size_t>(info.type));
-    MiB& card = node_min_card[static_cast<std::size_t>(info.node)];
-    card = std::min(card, info.total_mib);
+    const auto node = static_cast<std::size_t>(info.node);
+    node_min_card[node] = std::min(node_min_card[node], info.total_mib);
+    if (info.total_mib > node_max_card[node]) {
+      node_max_card[node] = info.total_mib;
+      node_max_type[node] = info.type;
+    }
   }
   nodes_by_card.resize(static_cast<std::size_t>(ledger.node_count()));
   for (NodeIndex n = 0; n < ledger.node_count(); ++n) nodes_by_card[static_cast<std::size_t>(n)] = n;

@@ -36,6 +36,7 @@ MiB NeedOn(const Request& r, MiB total);
 // Per-job facts computed once per cycle.
 struct JobInfo {
   const Job* job = nullptr;
+  JobId id = 0;                         // copy of job->id (hot loops)
   int tenant = -1;                      // index into snapshot.tenants, -1 unknown
   const PriorityClass* cls = nullptr;   // effective class (boost applied)
   std::int64_t priority = 0;            // effective priority
@@ -67,6 +68,8 @@ struct CycleContext {
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
   std::vector<TypeMask> node_types;      // GPU types present on each node
   std::vector<MiB> node_min_card;        // smallest card on each node
+  std::vector<MiB> node_max_card;        // largest card on each node
+  std::vector<GpuTypeId> node_max_type;  // type of that card
   std::vector<NodeIndex> nodes_by_card;  // nodes by smallest card, then index
 
   const Tenant* tenant(int idx) const {

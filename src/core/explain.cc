@@ -1,5 +1,6 @@
 // ExplainNoFit: names the constraint that keeps a job from starting.
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -38,7 +39,50 @@ struct Fleet {
   bool fragmented = false;
 };
 
+// The same survey for a node of identical cards, all of an acceptable type,
+// with no reserved capacity, for a fixed-size need: from the node's sorted
+// free list alone, without visiting its GPUs.
+bool SurveyUniformNode(const Request& r, const CycleContext& ctx, const FreeView& view, NodeIndex n,
+                       Fleet& f) {
+  const auto node = static_cast<std::size_t>(n);
+  if (r.exclusive || r.permille > 0 || ctx.node_min_card[node] != ctx.node_max_card[node] ||
+      (ctx.node_types[node] & ~r.types).any() || view.node_has_held(n)) {
+    return false;
+  }
+  const MiB total = ctx.node_max_card[node];
+  f.any_type = true;
+  if (total > f.largest_total) f.largest_total = total, f.largest_type = ctx.node_max_type[node];
+  if (r.mib > total) return true;
+  const int count = ctx.ledger.node_gpu_count(n);
+  const std::span<const MiB> sorted = view.NodeSorted(n);
+  f.fitting += count;
+  f.most_on_node = std::max(f.most_on_node, count);
+  f.schedulable += static_cast<int>(sorted.size());
+  f.most_schedulable_on_node = std::max(f.most_schedulable_on_node, static_cast<int>(sorted.size()));
+  int fits = 0;
+  MiB sum = 0;
+  for (MiB avail : sorted) {
+    fits += avail >= r.mib ? 1 : 0;
+    sum += avail;
+  }
+  if (!sorted.empty() && sorted[0] > f.best_avail) {
+    // The first GPU of the node with that much free, as the full survey names it.
+    const GpuIndex first = ctx.ledger.first_gpu(n);
+    for (GpuIndex g = first; g < first + count; ++g) {
+      if (view.schedulable(g) && view.avail(g) == sorted[0]) {
+        f.best_avail = sorted[0], f.best_gpu = g;
+        break;
+      }
+    }
+  }
+  if (fits > f.best_fits) f.best_fits = fits, f.best_node = n;
+  if (r.gpus == 1 && !sorted.empty() && sum >= r.mib) f.fragmented = true;
+  return true;
+}
+
 void SurveyNode(const Request& r, const CycleContext& ctx, const FreeView& view, NodeIndex n, Fleet& f) {
+  if ((ctx.node_types[static_cast<std::size_t>(n)] & r.types).none()) return;
+  if (SurveyUniformNode(r, ctx, view, n, f)) return;
   int on_node = 0, sched_on_node = 0, fits = 0;
   MiB sum = 0;
   bool big_card = false;

@@ -35,6 +35,7 @@ FreeView::FreeView(const CycleContext& ctx) : ctx_(ctx) {
   node_sorted_.assign(n, 0);
   node_first_.resize(static_cast<std::size_t>(ledger.node_count()));
   node_schedulable_.assign(static_cast<std::size_t>(ledger.node_count()), 0);
+  node_held_.assign(static_cast<std::size_t>(ledger.node_count()), 0);
   for (NodeIndex node = 0; node < ledger.node_count(); ++node) {
     node_first_[static_cast<std::size_t>(node)] = static_cast<std::size_t>(ledger.first_gpu(node));
   }
@@ -123,6 +124,7 @@ void FreeView::Reserve(GpuIndex g, MiB mib, Instant from, JobId job) {
   const MiB moved = std::min(mib, avail_[u(g)]);
   if (moved <= 0) return;
   if (held_[u(g)] == 0) held_gpus_.push_back(g);
+  node_held_[static_cast<std::size_t>(ctx_.ledger.gpu(g).node)] = 1;
   held_types_.set(static_cast<std::size_t>(ctx_.ledger.gpu(g).type));
   latest_held_from_ = std::max(latest_held_from_, from);
   held_[u(g)] += moved;

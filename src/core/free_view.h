@@ -14,6 +14,7 @@
 #pragma once
 
 #include <set>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,12 @@ class FreeView {
                                         : 0;
   }
   const std::vector<GpuIndex>& held_gpus() const { return held_gpus_; }
+  // The avail of node `n`'s schedulable GPUs, descending.
+  std::span<const MiB> NodeSorted(NodeIndex n) const {
+    const auto node = static_cast<std::size_t>(n);
+    return {node_sorted_.data() + node_first_[node], static_cast<std::size_t>(node_schedulable_[node])};
+  }
+  bool node_has_held(NodeIndex n) const { return node_held_[static_cast<std::size_t>(n)] != 0; }
   // Types of the GPUs with held capacity, and the latest reservation start.
   const TypeMask& held_types() const { return held_types_; }
   Instant latest_held_from() const { return latest_held_from_; }
@@ -99,6 +106,7 @@ class FreeView {
   std::vector<MiB> node_sorted_;
   std::vector<std::size_t> node_first_;
   std::vector<int> node_schedulable_;
+  std::vector<char> node_held_;  // some GPU of the node has held capacity
   std::vector<GpuIndex> held_gpus_;
   TypeMask held_types_;
   Instant latest_held_from_{};

@@ -1,6 +1,7 @@
 #include "core/queue_order.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace gpusched::internal {
 
@@ -22,28 +23,37 @@ std::int64_t SlaPressure(const Job& job, const PriorityClass& cls, const PolicyC
   return policy.sla_pressure_max * (waited - start) / (bound - start);
 }
 
-std::vector<int> SortPending(const CycleContext& ctx) {
-  std::vector<int> order = ctx.pending;
-  auto by_id = [&](int a, int b) { return ctx.jobs[a].job->id < ctx.jobs[b].job->id; };
-  if (ctx.policy.queue_order == QueueOrderKind::kFifo) {
-    std::sort(order.begin(), order.end(), [&](int a, int b) {
-      const Job& x = *ctx.jobs[a].job;
-      const Job& y = *ctx.jobs[b].job;
-      if (x.submit_time != y.submit_time) return x.submit_time < y.submit_time;
-      return by_id(a, b);
-    });
-    return order;
+namespace {
+
+// The sort key of a pending job, copied out of the job so that sorting moves
+// compact keys instead of chasing pointers.
+struct QueueKey {
+  std::int64_t priority;  // negated: ascending sort puts the highest first
+  std::int64_t eligible;  // seconds
+  std::int64_t submitted; // seconds
+  JobId id;
+  int index;
+  bool operator<(const QueueKey& o) const {
+    return std::tie(priority, eligible, submitted, id) < std::tie(o.priority, o.eligible, o.submitted, o.id);
   }
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const JobInfo& x = ctx.jobs[a];
-    const JobInfo& y = ctx.jobs[b];
-    if (x.priority != y.priority) return x.priority > y.priority;
-    if (x.job->eligible_since != y.job->eligible_since) {
-      return x.job->eligible_since < y.job->eligible_since;
-    }
-    if (x.job->submit_time != y.job->submit_time) return x.job->submit_time < y.job->submit_time;
-    return by_id(a, b);
-  });
+};
+
+}  // namespace
+
+std::vector<int> SortPending(const CycleContext& ctx) {
+  const bool fifo = ctx.policy.queue_order == QueueOrderKind::kFifo;
+  std::vector<QueueKey> keys;
+  keys.reserve(ctx.pending.size());
+  for (int idx : ctx.pending) {
+    const JobInfo& info = ctx.jobs[idx];
+    const Job& job = *info.job;
+    // FIFO: submit time, then id (priority and eligibility play no part).
+    keys.push_back({fifo ? 0 : -info.priority, fifo ? 0 : SecondsOf(job.eligible_since), SecondsOf(job.submit_time),
+                    job.id, idx});
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<int> order(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
   return order;
 }
 

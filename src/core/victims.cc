@@ -118,8 +118,7 @@ bool VictimBefore(int a, const VictimCost& ca, int b, const VictimCost& cb, cons
     return std::make_tuple(x.priority, -SecondsOf(x.job->started_at), x.job->id) <
            std::make_tuple(y.priority, -SecondsOf(y.job->started_at), y.job->id);
   }
-  return std::make_tuple(ca.weighted, x.priority, x.job->id) <
-         std::make_tuple(cb.weighted, y.priority, y.job->id);
+  return std::make_tuple(ca.weighted, x.priority, x.id) < std::make_tuple(cb.weighted, y.priority, y.id);
 }
 
 std::string DescribeShields(const std::vector<int>& counts) {
