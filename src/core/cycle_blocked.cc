@@ -125,7 +125,10 @@ void Cycle::Reserve(int idx, const Request& r, const NoFit& nf, int position, co
       return;
     }
   }
-  AddWait(idx, nf.code, nf.reason + note, position);
+  // A job that would have tried preemption but for this cycle's bound says
+  // so in its code: the next cycle tries again.
+  const bool deferred = note.find("preemption deferred") != std::string::npos;
+  AddWait(idx, deferred ? WaitCode::kDeferred : nf.code, nf.reason + note, position);
 }
 
 }  // namespace gpusched::internal

@@ -39,6 +39,15 @@ namespace {
 
 bool IsPending(const Job& j) { return j.phase == JobPhase::kPending; }
 
+// Equality of short names without a library call (names are a few bytes).
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 CycleContext::CycleContext(const Snapshot& s)
@@ -62,7 +71,7 @@ CycleContext::CycleContext(const Snapshot& s)
     info.job = &job;
     info.id = job.id;
     info.phase = job.phase;
-    if (auto it = tenant_index.find(job.tenant); it != tenant_index.end()) info.tenant = it->second;
+    info.tenant = FindTenant(job.tenant, tenant_index);
     info.cls = job.boost ? EffectiveClass(job, *s.classes, now) : FindClass(job.class_name);
     info.priority = info.cls ? info.cls->value : std::numeric_limits<std::int32_t>::min();
     index_of.Insert(job.id, static_cast<int>(i));
@@ -174,9 +183,22 @@ std::pair<std::int64_t, std::int64_t> CycleContext::BaseCost(int idx) const {
 
 const PriorityClass* CycleContext::FindClass(std::string_view name) const {
   for (const PriorityClass& c : snap.classes->classes()) {
-    if (c.name.size() == name.size() && c.name[0] == name[0] && c.name == name) return &c;
+    if (SameName(c.name, name)) return &c;
   }
   return nullptr;
+}
+
+int CycleContext::FindTenant(std::string_view name,
+                             const std::unordered_map<std::string_view, int>& index) const {
+  // A handful of tenants: a scan beats hashing.
+  if (snap.tenants.size() <= 16) {
+    for (std::size_t t = 0; t < snap.tenants.size(); ++t) {
+      if (SameName(snap.tenants[t].name, name)) return static_cast<int>(t);
+    }
+    return -1;
+  }
+  auto it = index.find(name);
+  return it == index.end() ? -1 : it->second;
 }
 
 GpuTypeId CycleContext::RunningType(int idx) const {

@@ -91,6 +91,8 @@ struct CycleContext {
 
   // The class named `name`, or nullptr (a fast ClassTable::Find).
   const PriorityClass* FindClass(std::string_view name) const;
+  // Index of the tenant named `name` in snap.tenants, or -1.
+  int FindTenant(std::string_view name, const std::unordered_map<std::string_view, int>& index) const;
 
   // GPU type and node of running job `idx` (its first slice's GPU); the
   // node is -1 for a job the ledger holds no slice of.

@@ -298,3 +298,23 @@ TEST(Preemption, DisabledPreemptionOnlyWaits) {
 
 }  // namespace
 }  // namespace gpusched::testing
+
+namespace gpusched::testing {
+namespace {
+
+TEST(Preemption, AttemptsPerCycleAreBoundedAndTheRestAreDeferred) {
+  World w("a: 1xT4; b: 1xT4");
+  w.policy.max_preemption_attempts = 1;
+  w.policy.enable_reservations = false;
+  w.Run(w.NewJob(1).Class("batch").Mem(GiB(12)).Started(w.now - Duration(3600)), "a", {0});
+  w.Run(w.NewJob(2).Class("batch").Mem(GiB(12)).Started(w.now - Duration(3600)), "b", {0});
+  w.Queue(w.NewJob(3).Class("critical").Mem(GiB(12)));
+  w.Queue(w.NewJob(4).Class("critical").Mem(GiB(12)).Submitted(w.now + Duration(1)));
+  CycleResult r = w.Cycle();
+  EXPECT_EQ(r.preemptions.size(), 1u);
+  ASSERT_NE(FindWait(r, 4), nullptr);
+  EXPECT_EQ(FindWait(r, 4)->code, WaitCode::kDeferred);
+}
+
+}  // namespace
+}  // namespace gpusched::testing
