@@ -16,6 +16,10 @@ namespace gpusched {
 // Dense id of a GPU type within one catalog (index into `GpuCatalog::types()`).
 using GpuTypeId = std::int16_t;
 
+// A catalog holds at most this many types (the cycle keeps type sets as
+// fixed-size bit masks).
+constexpr std::size_t kMaxGpuTypes = 256;
+
 struct GpuType {
   std::string name;       // canonical name, e.g. "A100-40"
   MiB memory_mib = 0;     // usable memory of one card

@@ -39,9 +39,10 @@ struct PolicyConfig {
   // Guaranteed floors: a tenant within its guarantee is not preempted by
   // another tenant. Off for the Kubernetes baseline.
   bool enforce_guarantees = true;
-  // A tenant below its guarantee may reclaim borrowed capacity from another
-  // tenant's jobs of equal effective priority (Kueue's reclaimWithinCohort).
-  bool reclaim_equal_priority = true;
+  // An exception to "only strictly lower priority", off by default: a tenant
+  // below its guarantee may reclaim borrowed capacity from another tenant's
+  // jobs of equal class (like Kueue's reclaimWithinCohort).
+  bool reclaim_equal_priority = false;
   // Wait instead of preempting when running jobs free enough before the
   // victims' grace period would.
   bool wait_instead = true;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -40,6 +41,9 @@ Shape ShapeOf(const Request& r) {
   return Shape{r.gpus, r.mib, r.permille, r.exclusive, r.multi_node, r.types};
 }
 
+Cycle::Cycle(CycleContext& ctx, FreeView& view)
+    : ctx_(ctx), view_(view), critical_gpu_s_(ctx.snap.tenants.size(), 0) {}
+
 CycleResult Cycle::Run() {
   result_.stats.pending = static_cast<int>(ctx_.pending.size());
   result_.stats.running = static_cast<int>(ctx_.running.size());
@@ -59,13 +63,38 @@ CycleResult Cycle::Run() {
   return std::move(result_);
 }
 
+namespace {
+
+// What makes a request impossible whatever the fleet: nonsense sizes.
+std::optional<std::string> InvalidRequest(const Job& job) {
+  if (job.gpus < 1) return fmt::format("requests {} GPUs; a job needs at least 1", job.gpus);
+  if (job.memory_fraction_permille < 0 || job.memory_fraction_permille > 1000) {
+    return fmt::format("memory share {} permille is outside 1..1000", job.memory_fraction_permille);
+  }
+  if (!job.exclusive && job.memory_fraction_permille == 0 && job.memory_per_gpu_mib <= 0) {
+    return fmt::format("memory per GPU is {} MiB; it must be positive", job.memory_per_gpu_mib);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 // Steps for one pending job, in order; the first that decides ends it.
 void Cycle::Consider(int idx, int position) {
+  pending_critical_gpu_s_ = 0;
   JobInfo& ji = ctx_.jobs[idx];
   const Job& job = *ji.job;
-  // 1. Its class must be known.
+  // 1. Its class and tenant must be known and its request make sense.
   if (!ji.cls) {
     AddWait(idx, WaitCode::kInfeasible, fmt::format("unknown class \"{}\"", job.class_name), position);
+    return;
+  }
+  if (ji.tenant < 0) {
+    AddWait(idx, WaitCode::kInfeasible, fmt::format("unknown tenant \"{}\"", job.tenant), position);
+    return;
+  }
+  if (auto invalid = InvalidRequest(job)) {
+    AddWait(idx, WaitCode::kInfeasible, *invalid, position);
     return;
   }
   // 2. Without backfill (FIFO), nothing passes the first blocked job.
@@ -74,17 +103,9 @@ void Cycle::Consider(int idx, int position) {
             fmt::format("waits behind job {} (strict order, no backfill)", *fifo_head_), position);
     return;
   }
-  // 3. Approval: class above the tenant's allowance, or critical budget spent.
-  if (!job.approved && ji.tenant >= 0) {
-    const std::int64_t gpu_s =
-        PredictTotal(job, ctx_.types_by_size.empty() ? 0 : ctx_.types_by_size.front(), ctx_.catalog,
-                     ctx_.snap.runtime).count() * job.gpus;
-    if (auto why = ApprovalNeeded(job, *ctx_.tenant(ji.tenant), *ctx_.snap.classes, gpu_s)) {
-      AddWait(idx, WaitCode::kAwaitingApproval, *why, position);
-      return;
-    }
-  }
   const Request r = MakeRequest(job, ctx_.catalog);
+  // 3. Approval: class above the tenant's allowance, or critical budget spent.
+  if (NeedsApproval(idx, r, position)) return;
   // 4. Capacity freed for it by an earlier preemption or defragmentation.
   if (TryNomination(idx, r, position)) return;
   // 5. Tenant limit: guarantee plus borrowing limit.
@@ -98,40 +119,100 @@ void Cycle::Consider(int idx, int position) {
   Blocked(idx, r, position);
 }
 
+// The GPU type a job would most likely run on: the smallest card of an
+// acceptable type in the fleet that can hold it (what placement prefers).
+GpuTypeId Cycle::LikelyType(const Request& r) const {
+  for (GpuTypeId t : ctx_.types_by_size) {
+    const MiB card = ctx_.min_total_by_type[static_cast<std::size_t>(t)];
+    if (r.types.test(static_cast<std::size_t>(t)) && card != std::numeric_limits<MiB>::max() &&
+        NeedOn(r, card) <= card) {
+      return t;
+    }
+  }
+  return ctx_.types_by_size.empty() ? 0 : ctx_.types_by_size.front();
+}
+
+bool Cycle::NeedsApproval(int idx, const Request& r, int position) {
+  const JobInfo& ji = ctx_.jobs[idx];
+  const Job& job = *ji.job;
+  if (job.approved || ctx_.catalog.size() == 0) return false;
+  const std::int64_t gpu_s =
+      PredictTotal(job, LikelyType(r), ctx_.catalog, ctx_.snap.runtime).count() * r.gpus;
+  // Critical work started earlier in this cycle counts against the budget.
+  Tenant tenant = *ctx_.tenant(ji.tenant);
+  tenant.critical_used_gpu_s += critical_gpu_s_[static_cast<std::size_t>(ji.tenant)];
+  auto why = ApprovalNeeded(job, tenant, *ctx_.snap.classes, gpu_s);
+  if (!why) {
+    pending_critical_gpu_s_ = IsCriticalClass(*ji.cls) ? gpu_s : 0;
+    return false;
+  }
+  AddWait(idx, WaitCode::kAwaitingApproval, *why, position);
+  return true;
+}
+
+bool Cycle::IsCriticalClass(const PriorityClass& cls) const {
+  const PriorityClass* critical = ctx_.snap.classes->Find("critical");
+  if (!critical && !ctx_.snap.classes->classes().empty()) critical = &ctx_.snap.classes->classes().front();
+  return critical && critical->name == cls.name;
+}
+
+// A nomination is honoured only while it still describes a placement this
+// job may take: every GPU exists, is schedulable and of an acceptable type,
+// one slice per GPU the job asks for, each at least the job's need there.
+bool Cycle::NominationUsable(const Job& job, const Request& r) const {
+  if (!job.nomination || job.nomination->expires_at <= ctx_.now) return false;
+  const auto& slices = job.nomination->placement.slices;
+  if (static_cast<int>(slices.size()) != r.gpus) return false;
+  return std::all_of(slices.begin(), slices.end(), [&](const Slice& s) {
+    if (s.gpu < 0 || s.gpu >= ctx_.ledger.gpu_count() || !view_.schedulable(s.gpu)) return false;
+    const GpuInfo& info = ctx_.ledger.gpu(s.gpu);
+    return r.types.test(static_cast<std::size_t>(info.type)) && s.memory_mib >= NeedOn(r, info.total_mib);
+  });
+}
+
 bool Cycle::TryNomination(int idx, const Request& r, int position) {
   const Job& job = *ctx_.jobs[idx].job;
-  if (!job.nomination || job.nomination->expires_at <= ctx_.now) return false;
+  if (!NominationUsable(job, r)) return false;
   const Placement& nominated = job.nomination->placement;
+  const std::string where = ctx_.ledger.GpuName(nominated.slices[0].gpu);
   const bool ready = std::all_of(nominated.slices.begin(), nominated.slices.end(), [&](const Slice& s) {
-    return s.gpu >= 0 && s.gpu < ctx_.ledger.gpu_count() &&
-           s.memory_mib <= view_.UsableByNominee(s.gpu, job.id);
+    return s.memory_mib <= view_.UsableByNominee(s.gpu, job.id);
   });
   if (ready) {
+    // Its GPUs were counted for its tenant when it was nominated.
     for (const Slice& s : nominated.slices) view_.TakeNominated(s.gpu, s.memory_mib, job.id);
-    if (ctx_.jobs[idx].tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(ctx_.jobs[idx].tenant)] += job.gpus;
-    result_.binds.push_back(
-        {job.id, nominated,
-         fmt::format("starts on the capacity freed for it on {}", ctx_.ledger.GpuName(nominated.slices[0].gpu))});
+    ChargeCritical(idx);
+    result_.binds.push_back({job.id, nominated, fmt::format("starts on the capacity freed for it on {}", where)});
     return true;
   }
-  if (TryBind(idx, r, position)) return true;
   std::vector<JobId> leaving;
   for (const Slice& s : nominated.slices) {
-    if (s.gpu < 0 || s.gpu >= ctx_.ledger.gpu_count()) continue;
     for (const Occupant& o : ctx_.occupants(s.gpu)) {
-      if (ctx_.jobs[o.job].phase == JobPhase::kPreempting) leaving.push_back(ctx_.jobs[o.job].job->id);
+      if (ctx_.jobs[o.job].phase == JobPhase::kPreempting) leaving.push_back(ctx_.jobs[o.job].id);
     }
   }
   std::sort(leaving.begin(), leaving.end());
   leaving.erase(std::unique(leaving.begin(), leaving.end()), leaving.end());
   AddWait(idx, WaitCode::kAwaitingVictims,
-          leaving.empty()
-              ? fmt::format("capacity on {} is held for it until jobs there exit",
-                            ctx_.ledger.GpuName(nominated.slices[0].gpu))
-              : fmt::format("waiting for preempted job(s) {} to checkpoint and exit on {}",
-                            fmt::join(leaving, ", "), ctx_.ledger.GpuName(nominated.slices[0].gpu)),
+          leaving.empty() ? fmt::format("capacity on {} is held for it until jobs there exit", where)
+                          : fmt::format("waiting for preempted job(s) {} to checkpoint and exit on {}",
+                                        fmt::join(leaving, ", "), where),
           position, job.nomination->expires_at);
   return true;
+}
+
+void Cycle::Charge(int idx) {
+  const JobInfo& ji = ctx_.jobs[idx];
+  if (ji.tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(ji.tenant)] += ji.job->gpus;
+  ChargeCritical(idx);
+}
+
+void Cycle::ChargeCritical(int idx) {
+  const JobInfo& ji = ctx_.jobs[idx];
+  if (ji.tenant >= 0 && !ji.job->approved) {
+    critical_gpu_s_[static_cast<std::size_t>(ji.tenant)] += pending_critical_gpu_s_;
+  }
+  pending_critical_gpu_s_ = 0;
 }
 
 std::optional<std::string> Cycle::TenantLimit(const JobInfo& ji) const {
@@ -196,8 +277,8 @@ bool Cycle::TryBackfill(int idx, const Request& r, int /*position*/) {
 
 void Cycle::Bind(int idx, const Found& found, std::string reason) {
   for (const Slice& s : found.placement.slices) view_.Take(s.gpu, s.memory_mib);
+  Charge(idx);
   const JobInfo& ji = ctx_.jobs[idx];
-  if (ji.tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(ji.tenant)] += ji.job->gpus;
   result_.binds.push_back({ji.job->id, found.placement, std::move(reason)});
 }
 

@@ -42,11 +42,21 @@ struct PreemptKeyHash {
 
 class Cycle {
  public:
-  Cycle(CycleContext& ctx, FreeView& view) : ctx_(ctx), view_(view) {}
+  Cycle(CycleContext& ctx, FreeView& view);
   CycleResult Run();
 
  private:
   void Consider(int idx, int position);
+  bool NeedsApproval(int idx, const Request& r, int position);
+  bool IsCriticalClass(const PriorityClass& cls) const;
+  GpuTypeId LikelyType(const Request& r) const;
+  // Adds the job's predicted critical GPU-seconds (set by NeedsApproval) to
+  // its tenant's use in this cycle, when it starts or preempts.
+  void ChargeCritical(int idx);
+  // Counts the job's GPUs for its tenant (it starts, or capacity is being
+  // freed for it) and charges its critical GPU-seconds.
+  void Charge(int idx);
+  bool NominationUsable(const Job& job, const Request& r) const;
   bool TryNomination(int idx, const Request& r, int position);
   std::optional<std::string> TenantLimit(const JobInfo& ji) const;
   bool TryBind(int idx, const Request& r, int position);
@@ -69,6 +79,8 @@ class Cycle {
   std::optional<JobId> fifo_head_;  // first blocked job when backfill is off
   int reservations_ = 0;
   EndByType backfill_ends_;  // scratch for TryBackfill
+  std::vector<std::int64_t> critical_gpu_s_;  // per tenant, started this cycle
+  std::int64_t pending_critical_gpu_s_ = 0;   // of the job being considered
 };
 
 Shape ShapeOf(const Request& r);

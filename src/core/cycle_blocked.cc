@@ -28,7 +28,10 @@ void Cycle::Blocked(int idx, const Request& r, int position) {
 }
 
 bool Cycle::TryDefrag(int idx, const Request& r, const NoFit& nf) {
-  if (!ctx_.policy.enable_defrag || result_.stats.defrag_attempts >= ctx_.policy.max_defrag_attempts) {
+  // Moving a job stops it like a preemption: the same permission applies.
+  if (!ctx_.policy.enable_defrag || !ctx_.policy.enable_preemption ||
+      ctx_.jobs[idx].cls->policy == PreemptionPolicy::kNever ||
+      result_.stats.defrag_attempts >= ctx_.policy.max_defrag_attempts) {
     return false;
   }
   ++result_.stats.defrag_attempts;
@@ -50,6 +53,7 @@ bool Cycle::TryDefrag(int idx, const Request& r, const NoFit& nf) {
                                      FormatMib(plan->need), job.id, m.lost_gpu_s)});
   }
   view_.Nominate(plan->target, plan->need);
+  Charge(idx);
   out.reason = fmt::format("{}; moving {} job(s) opens {} on {}", nf.reason, plan->moves.size(),
                            FormatMib(plan->need), ctx_.ledger.GpuName(plan->target));
   result_.defrags.push_back(std::move(out));
@@ -67,7 +71,7 @@ bool Cycle::TryPreempt(int idx, const Request& r, const NoFit& nf, int position,
     *note = "; preemption is frozen cluster-wide";
     return false;
   }
-  const PreemptKey key{ShapeOf(r), ji.priority, ji.tenant};
+  const PreemptKey key{ShapeOf(r), ji.class_value, ji.tenant};
   if (auto it = no_preempt_.find(key); it != no_preempt_.end()) {
     *note = "; no preemption: " + it->second;
     return false;
@@ -96,7 +100,8 @@ bool Cycle::TryPreempt(int idx, const Request& r, const NoFit& nf, int position,
   for (int v : out.plan->victims) {
     JobInfo& vi = ctx_.jobs[v];
     vi.doomed = true;
-    const VictimCost c = CostOf(v, ji.priority, ctx_);
+    if (vi.tenant >= 0) ctx_.tenant_gpus[static_cast<std::size_t>(vi.tenant)] -= vi.job->gpus;
+    const VictimCost c = CostOf(v, ji.class_value, ctx_);
     p.victims.push_back({vi.job->id, c.lost_gpu_s, c.restart_gpu_s,
                          fmt::format("preempted for job {} ({} > {}); loses {} GPU-s since its last "
                                      "checkpoint, restart {} GPU-s",
@@ -104,6 +109,7 @@ bool Cycle::TryPreempt(int idx, const Request& r, const NoFit& nf, int position,
                                      c.lost_gpu_s, c.restart_gpu_s)});
   }
   for (const Slice& s : p.nominated.slices) view_.Nominate(s.gpu, s.memory_mib);
+  Charge(idx);
   p.reason = fmt::format("{}; preempting {} job(s) on {} at a cost of {:.0f} weighted GPU-s", nf.reason,
                          p.victims.size(), ctx_.ledger.GpuName(p.nominated.slices[0].gpu), p.cost);
   result_.preemptions.push_back(std::move(p));

@@ -75,13 +75,18 @@ CycleContext::CycleContext(const Snapshot& s)
     info.cls = job.boost ? EffectiveClass(job, *s.classes, now) : FindClass(job.class_name);
     info.priority = info.cls ? info.cls->value : std::numeric_limits<std::int32_t>::min();
     index_of.Insert(job.id, static_cast<int>(i));
+    info.class_value = info.priority;
     if (IsPending(job)) {
-      if (info.cls) info.priority += SlaPressure(job, *info.cls, policy, now);
+      if (info.cls) info.priority += SlaPressure(job, *info.cls, *s.classes, policy, now);
       pending.push_back(static_cast<int>(i));
     } else {
       running.push_back(static_cast<int>(i));
-      if (info.tenant >= 0) tenant_gpus[static_cast<std::size_t>(info.tenant)] += job.gpus;
     }
+    // What each tenant holds going forward: running jobs, and pending jobs
+    // with capacity nominated to them; not jobs already stopping.
+    const bool holds = job.phase == JobPhase::kRunning ||
+                       (IsPending(job) && job.nomination && job.nomination->expires_at > now);
+    if (holds && info.tenant >= 0) tenant_gpus[static_cast<std::size_t>(info.tenant)] += std::max(1, job.gpus);
   }
   min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
   node_types.assign(static_cast<std::size_t>(ledger.node_count()), TypeMask{});
@@ -179,6 +184,16 @@ std::int8_t CycleContext::BaseShield(int idx) const { return Facts(idx).shield; 
 std::pair<std::int64_t, std::int64_t> CycleContext::BaseCost(int idx) const {
   const VictimFacts& f = Facts(idx);
   return {f.lost_gpu_s, f.restart_gpu_s};
+}
+
+int CycleContext::MaxLocality(const std::string* image, const std::string* dataset) const {
+  std::pair<std::string, std::string> key{image ? *image : "", dataset ? *dataset : ""};
+  auto it = max_locality_.find(key);
+  if (it != max_locality_.end()) return it->second;
+  int best = 0;
+  for (NodeIndex n = 0; n < ledger.node_count(); ++n) best = std::max(best, Locality(n, image, dataset));
+  max_locality_.emplace(std::move(key), best);
+  return best;
 }
 
 const PriorityClass* CycleContext::FindClass(std::string_view name) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bitset>
+#include <map>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -13,7 +14,6 @@
 
 namespace gpusched::internal {
 
-constexpr std::size_t kMaxGpuTypes = 256;
 using TypeMask = std::bitset<kMaxGpuTypes>;
 
 // What a job asks of the cluster, resolved against the catalog.
@@ -39,7 +39,10 @@ struct JobInfo {
   JobId id = 0;                         // copy of job->id (hot loops)
   int tenant = -1;                      // index into snapshot.tenants, -1 unknown
   const PriorityClass* cls = nullptr;   // effective class (boost applied)
-  std::int64_t priority = 0;            // effective priority
+  std::int64_t priority = 0;            // effective priority (queue order)
+  // Value of the effective class (boost applied, no SLA pressure): what the
+  // preemption rules compare.
+  std::int64_t class_value = 0;
   JobPhase phase = JobPhase::kPending;  // copy of job->phase (hot loops)
   bool doomed = false;                  // chosen to stop in this cycle
 };
@@ -63,7 +66,10 @@ struct CycleContext {
   std::vector<int> pending;    // indices of pending jobs, snapshot order
   std::vector<int> running;    // indices of running and preempting jobs
   JobIndexMap index_of;
-  std::vector<int> tenant_gpus;  // GPUs held per tenant (running + bound)
+  // GPUs each tenant holds going forward: running jobs, nominated pending
+  // jobs, and what this cycle binds or preempts for; less victims chosen in
+  // this cycle. Jobs already stopping do not count.
+  std::vector<int> tenant_gpus;
   std::vector<GpuTypeId> types_by_size;  // smallest card first
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
   std::vector<TypeMask> node_types;      // GPU types present on each node
@@ -100,6 +106,8 @@ struct CycleContext {
   NodeIndex RunningNode(int idx) const;
   // Whether the node holds the job's image and dataset (labels).
   int Locality(NodeIndex n, const std::string* image, const std::string* dataset) const;
+  // The best Locality any node offers for this image and dataset (cached).
+  int MaxLocality(const std::string* image, const std::string* dataset) const;
 
  private:
   void BuildOccupancy() const;
@@ -115,7 +123,8 @@ struct CycleContext {
   };
   void BuildVictimFacts() const;
   const VictimFacts& Facts(int idx) const;
-  mutable std::vector<VictimFacts> facts_;  // by job index; empty until first use
+  mutable std::vector<VictimFacts> facts_;
+  mutable std::map<std::pair<std::string, std::string>, int> max_locality_;  // by job index; empty until first use
 };
 
 }  // namespace gpusched::internal

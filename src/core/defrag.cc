@@ -51,8 +51,12 @@ std::optional<DefragOutcome> PlanForGpu(const Request& r, int job, GpuIndex g, c
   std::vector<std::pair<VictimCost, const Occupant*>> movers;
   for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
-    if (ji.job->gpus != 1 || ShieldOf(o.job, ctx.jobs[job], r.gpus, ctx) != Shield::kNone) continue;
-    movers.emplace_back(CostOf(o.job, ctx.jobs[job].priority, ctx), &o);
+    // Only fixed-size single-GPU jobs move: their slice is the same anywhere.
+    if (ji.job->gpus != 1 || ji.job->exclusive || ji.job->memory_fraction_permille > 0 ||
+        ShieldOf(o.job, ctx.jobs[job], r.gpus, ctx) != Shield::kNone) {
+      continue;
+    }
+    movers.emplace_back(CostOf(o.job, ctx.jobs[job].class_value, ctx), &o);
   }
   std::sort(movers.begin(), movers.end(), [&](const auto& a, const auto& b) {
     return VictimBefore(a.second->job, a.first, b.second->job, b.first, ctx);

@@ -87,6 +87,7 @@ void FreeView::RefreshNode(NodeIndex n) {
 }
 
 void FreeView::Take(GpuIndex g, MiB mib) {
+  GPUSCHED_CHECK(mib > 0, "bind of a non-positive slice");
   const MiB from_avail = std::min(mib, avail_[u(g)]);
   const MiB from_held = mib - from_avail;
   GPUSCHED_CHECK(from_held <= held_left(g), "bind exceeds the cycle's free view");

@@ -95,7 +95,7 @@ Result<GpuTypeId> GpuCatalog::Add(GpuType type) {
         ErrorCode::kInvalidArgument,
         fmt::format("GPU type \"{}\": speed {} is not positive", type.name, type.speed_milli));
   }
-  if (types_.size() >= static_cast<std::size_t>(std::numeric_limits<GpuTypeId>::max())) {
+  if (types_.size() >= kMaxGpuTypes) {
     return MakeError(ErrorCode::kResourceExhausted,
                      fmt::format("GPU catalog is full ({} types)", types_.size()));
   }

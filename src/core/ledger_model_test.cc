@@ -580,7 +580,10 @@ class ModelRun {
       EXPECT_EQ(mib, model_.MibOn(g)) << Where() << ": slices on " << ledger_.GpuName(g);
       EXPECT_EQ(ledger_.Schedulable(g), model_.Schedulable(g))
           << Where() << ": " << ledger_.GpuName(g);
-      EXPECT_EQ(ledger_.gpu(g).total_mib, model_.total[static_cast<std::size_t>(g)]) << Where();
+      const auto u = static_cast<std::size_t>(g);
+      EXPECT_EQ(ledger_.gpu(g).total_mib, model_.total[u]) << Where();
+      EXPECT_EQ(ledger_.gpu(g).node, model_.node_of[u]) << Where();
+      EXPECT_EQ(ledger_.gpu(g).local_index, model_.local_of[u]) << Where();
     }
     EXPECT_EQ(ledger_.allocation_count(), model_.held.size()) << Where();
     for (const auto& [job, slices] : model_.held) {
@@ -627,12 +630,13 @@ TEST(LedgerModelTest, FixedSeedsAgreeWithTheModel) {
   }
 }
 
-// Regression (failed at a31a18b). Seed 173 reaches, at operation 2007, a
-// node whose A100-40 holds nine small low/batch jobs; a critical gang needs
-// nearly all of that card, and every one of the nine is a valid victim, yet
-// the cycle found no preemption and said "no lower-priority job holds
-// enough of the capacity it needs": EvalGpu in src/core/preemption.cc
-// considered at most 8 victims on one GPU. The minimal case is the next test.
+// Regression (failed at a31a18b). With this file's generator, seed 173
+// reaches, at operation 2007, a node whose A100-40 holds nine small
+// low/batch jobs; a critical gang needs nearly all of that card, and every
+// one of the nine is a valid victim, yet the cycle found no preemption and
+// said "no lower-priority job holds enough of the capacity it needs":
+// EvalGpu in src/core/preemption.cc considered at most 8 victims on one
+// GPU. The minimal case is the next test.
 TEST(LedgerModelTest, Seed173AgreesWithTheModel) { RunSeed(173); }
 
 // Regression (failed at a31a18b): the minimal case of seed 173. Ten low jobs of 8 GiB fill an

@@ -61,39 +61,46 @@ Found MakeFound(const std::vector<Candidate>& chosen, int locality) {
   return f;
 }
 
-// Single GPU on free capacity: the per-type index, smallest card first.
+using SingleKey = std::tuple<MiB, int, MiB, GpuIndex>;  // card, -locality, leftover, gpu
+
+// Single GPU on free capacity, through the per-type index. Within a type the
+// index lists GPUs by free memory, so the first that fits leaves the least;
+// with a locality wish the walk goes on until a GPU with the best locality
+// the fleet offers turns up. Types are compared on the same key as
+// ScanSingle, so both give the same answer. Sets *gave_up (the caller then
+// scans) when a walk grows long.
 std::optional<Found> FindSingle(const Request& r, const CycleContext& ctx, const FreeView& view,
                                 bool* gave_up) {
   const bool wants_locality = r.image || r.dataset;
+  const int best_possible = wants_locality ? ctx.MaxLocality(r.image, r.dataset) : 0;
+  std::optional<SingleKey> best;
+  Candidate best_c;
   for (GpuTypeId t : ctx.types_by_size) {
-    if (!r.types.test(static_cast<std::size_t>(t))) continue;
+    const MiB min_card = ctx.min_total_by_type[static_cast<std::size_t>(t)];
+    if (!r.types.test(static_cast<std::size_t>(t)) || (best && min_card > std::get<0>(*best))) continue;
     const auto& index = view.by_type(t);
     if (index.empty()) continue;
-    const MiB floor = std::max<MiB>(1, NeedOn(r, ctx.min_total_by_type[static_cast<std::size_t>(t)]));
-    std::optional<Candidate> best;
-    int best_locality = -1;
-    int looked = 0;
+    const MiB floor = std::max<MiB>(1, NeedOn(r, min_card));
     int visited = 0;
-    for (auto it = index.lower_bound({floor, -1}); it != index.end() && visited < 256; ++it) {
-      ++visited;
+    for (auto it = index.lower_bound({floor, -1}); it != index.end(); ++it) {
+      if (++visited > 4096) {
+        *gave_up = true;
+        return std::nullopt;
+      }
       const GpuInfo& info = ctx.ledger.gpu(it->second);
       const MiB need = NeedOn(r, info.total_mib);
       if (need > it->first) continue;
-      ++looked;
       const int locality = wants_locality ? ctx.Locality(info.node, r.image, r.dataset) : 0;
-      if (locality > best_locality) {
-        best = Candidate{info.total_mib, it->first - need, it->second, need, false};
-        best_locality = locality;
+      const SingleKey key{info.total_mib, -locality, it->first - need, it->second};
+      if (!best || key < *best) {
+        best = key;
+        best_c = Candidate{info.total_mib, it->first - need, it->second, need, false};
       }
-      if (!wants_locality || looked >= 16) break;
-    }
-    if (best) return MakeFound({*best}, best_locality);
-    if (visited == 256) {  // unusual card sizes: let the caller scan everything
-      *gave_up = true;
-      return std::nullopt;
+      if (locality >= best_possible) break;  // later GPUs of this type leave more
     }
   }
-  return std::nullopt;
+  if (!best) return std::nullopt;
+  return MakeFound({best_c}, -std::get<1>(*best));
 }
 
 using NodeScore = std::tuple<MiB, int, MiB, NodeIndex>;  // card, -locality, leftover, node
@@ -168,12 +175,12 @@ std::optional<Found> ScanSingle(const Request& r, const CycleContext& ctx, const
     const GpuInfo& info = ctx.ledger.gpu(g);
     if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
     const MiB need = NeedOn(r, info.total_mib);
-    if (need > view.avail(g)) continue;
+    if (need <= 0 || need > view.avail(g)) continue;
     const Candidate c{info.total_mib, view.avail(g) - need, g, need, false};
     const int locality = ctx.Locality(info.node, r.image, r.dataset);
-    // Same order as FindSingle: card size, locality, leftover, GPU index.
-    if (!best || std::make_tuple(c.total, -locality, c.leftover, c.gpu) <
-                     std::make_tuple(best->total, -best_locality, best->leftover, best->gpu)) {
+    // Same key as FindSingle: card size, locality, leftover, GPU index.
+    if (!best || SingleKey{c.total, -locality, c.leftover, c.gpu} <
+                     SingleKey{best->total, -best_locality, best->leftover, best->gpu}) {
       best = c;
       best_locality = locality;
     }

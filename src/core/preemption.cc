@@ -46,7 +46,7 @@ class VictimTable {
   const VictimCost& Cost(int idx) {
     const auto i = static_cast<std::size_t>(idx);
     if (!has_cost_[i]) {
-      cost_[i] = CostOf(idx, ctx_.jobs[p_].priority, ctx_);
+      cost_[i] = CostOf(idx, ctx_.jobs[p_].class_value, ctx_);
       has_cost_[i] = 1;
     }
     return cost_[i];
@@ -67,7 +67,7 @@ class VictimTable {
 bool CouldFree(GpuIndex g, MiB deficit, std::int64_t priority, const CycleContext& ctx) {
   MiB freeable = 0;
   for (const Occupant& o : ctx.occupants(g)) {
-    if (ctx.jobs[o.job].priority <= priority) freeable += o.mib;
+    if (ctx.jobs[o.job].class_value <= priority) freeable += o.mib;
   }
   return freeable >= deficit;
 }
@@ -141,7 +141,9 @@ std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int
     auto it = std::find_if(removed.begin(), removed.end(), [&](const auto& e) { return e.first == vi.tenant; });
     if (it == removed.end()) it = removed.insert(removed.end(), {vi.tenant, 0});
     int& gone = it->second;
-    if (ctx.tenant_gpus[static_cast<std::size_t>(vi.tenant)] - gone <= ctx.tenant(vi.tenant)->guaranteed_gpus) {
+    // The tenant keeps at least its guarantee once all these victims are gone.
+    if (ctx.tenant_gpus[static_cast<std::size_t>(vi.tenant)] - gone - vi.job->gpus <
+        ctx.tenant(vi.tenant)->guaranteed_gpus) {
       return std::nullopt;
     }
     gone += vi.job->gpus;
@@ -155,7 +157,7 @@ bool OptionLess(const GpuOption& a, const GpuOption& b) {
 
 std::int64_t MaxVictimPriority(const PreemptionPlan& p, const CycleContext& ctx) {
   std::int64_t m = std::numeric_limits<std::int64_t>::min();
-  for (int v : p.victims) m = std::max(m, ctx.jobs[v].priority);
+  for (int v : p.victims) m = std::max(m, ctx.jobs[v].class_value);
   return m;
 }
 
@@ -167,8 +169,8 @@ std::tuple<std::int64_t, std::int64_t, std::size_t, std::int64_t> K8sKey(const P
   const std::int64_t top = MaxVictimPriority(p, ctx);
   std::int64_t sum = 0, latest = std::numeric_limits<std::int64_t>::min();
   for (int v : p.victims) {
-    sum += ctx.jobs[v].priority;
-    if (ctx.jobs[v].priority == top) latest = std::max(latest, SecondsOf(ctx.jobs[v].job->started_at));
+    sum += ctx.jobs[v].class_value;
+    if (ctx.jobs[v].class_value == top) latest = std::max(latest, SecondsOf(ctx.jobs[v].job->started_at));
   }
   return {top, sum, p.victims.size(), -latest};
 }
@@ -190,7 +192,7 @@ std::optional<PreemptionPlan> BestPlan(const Request& r, int job, const CycleCon
   std::vector<GpuOption> pool;  // multi-node gangs choose across nodes
   std::vector<GpuOption> options;
   Scratch scratch;
-  const std::int64_t priority = ctx.jobs[job].priority;
+  const std::int64_t priority = ctx.jobs[job].class_value;
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
     options.clear();
     if (!r.multi_node) scratch.pool.clear();

@@ -12,15 +12,19 @@ const PriorityClass* EffectiveClass(const Job& job, const ClassTable& classes, I
   return classes.Find(job.class_name);
 }
 
-std::int64_t SlaPressure(const Job& job, const PriorityClass& cls, const PolicyConfig& policy,
-                         Instant now) {
-  if (!cls.sla || cls.sla->max_wait.count() <= 0 || policy.sla_pressure_max <= 0) return 0;
+std::int64_t SlaPressure(const Job& job, const PriorityClass& cls, const ClassTable& classes,
+                         const PolicyConfig& policy, Instant now) {
+  std::int64_t cap = policy.sla_pressure_max;
+  for (const PriorityClass& c : classes.classes()) {
+    if (c.value > cls.value) cap = std::min<std::int64_t>(cap, std::int64_t{c.value} - cls.value - 1);
+  }
+  if (!cls.sla || cls.sla->max_wait.count() <= 0 || cap <= 0) return 0;
   const std::int64_t bound = cls.sla->max_wait.count();
   const std::int64_t start = bound * policy.sla_pressure_start_permille / 1000;
   const std::int64_t waited = (now - job.eligible_since).count();
   if (waited <= start) return 0;
-  if (waited >= bound || bound <= start) return policy.sla_pressure_max;
-  return policy.sla_pressure_max * (waited - start) / (bound - start);
+  if (waited >= bound || bound <= start) return cap;
+  return cap * (waited - start) / (bound - start);
 }
 
 namespace {

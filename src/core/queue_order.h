@@ -23,8 +23,10 @@ namespace gpusched::internal {
 const PriorityClass* EffectiveClass(const Job& job, const ClassTable& classes, Instant now);
 
 // SLA pressure of a pending job at `now`, 0..policy.sla_pressure_max.
-std::int64_t SlaPressure(const Job& job, const PriorityClass& cls, const PolicyConfig& policy,
-                         Instant now);
+// Capped below the gap to the next higher class, so it never lifts a job
+// past a higher class.
+std::int64_t SlaPressure(const Job& job, const PriorityClass& cls, const ClassTable& classes,
+                         const PolicyConfig& policy, Instant now);
 
 // Pending job indices (into ctx.jobs) in queue order.
 std::vector<int> SortPending(const CycleContext& ctx);

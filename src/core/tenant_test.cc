@@ -77,8 +77,19 @@ TEST(Tenants, SameTenantMayPreemptItsOwnLowerPriorityWork) {
   EXPECT_EQ(w.Cycle().preemptions.size(), 1u);
 }
 
-TEST(Tenants, TenantBelowItsGuaranteeReclaimsBorrowedCapacityAtEqualPriority) {
+TEST(Tenants, EqualPriorityWorkIsNotPreemptedByDefaultEvenToRestoreAGuarantee) {
   World w("n: 2xT4");
+  w.AddTenant("research", 0);
+  w.AddTenant("quality", 1);
+  w.Run(w.NewJob(1).Tenant("research").Class("medium").Mem(GiB(12)).Started(w.now - kHour), "n", {0});
+  w.Run(w.NewJob(2).Tenant("research").Class("medium").Mem(GiB(12)).Started(w.now - kHour), "n", {1});
+  w.Queue(w.NewJob(3).Tenant("quality").Class("medium").Mem(GiB(12)));
+  EXPECT_TRUE(w.Cycle().preemptions.empty());
+}
+
+TEST(Tenants, WithReclaimOnATenantBelowItsGuaranteeTakesBackBorrowedCapacity) {
+  World w("n: 2xT4");
+  w.policy.reclaim_equal_priority = true;
   w.AddTenant("research", 0);
   w.AddTenant("quality", 1);
   w.Run(w.NewJob(1).Tenant("research").Class("medium").Mem(GiB(12)).Started(w.now - kHour), "n", {0});

@@ -74,15 +74,17 @@ Shield JobShield(const Job& v, const PriorityClass* cls, const CycleContext& ctx
 Shield ShieldOf(int victim_idx, const JobInfo& preemptor, int preemptor_gpus, const CycleContext& ctx) {
   const JobInfo& victim = ctx.jobs[victim_idx];
   if (victim.doomed || victim.phase != JobPhase::kRunning) return Shield::kStopping;
-  const bool lower = victim.priority < preemptor.priority;
-  if (!lower && !(victim.priority == preemptor.priority &&
+  const bool lower = victim.class_value < preemptor.class_value;
+  if (!lower && !(victim.class_value == preemptor.class_value &&
                   MayReclaim(victim, preemptor, preemptor_gpus, ctx))) {
     return Shield::kNotLower;
   }
   const auto base = static_cast<Shield>(ctx.BaseShield(victim_idx));
   if (base == Shield::kNotPreemptible) return base;
-  if (ctx.policy.enforce_guarantees && victim.tenant != preemptor.tenant &&
-      WithinGuarantee(victim.tenant, 0, ctx)) {
+  // Another tenant may not take a tenant below its guarantee.
+  if (ctx.policy.enforce_guarantees && victim.tenant >= 0 && victim.tenant != preemptor.tenant &&
+      ctx.tenant_gpus[static_cast<std::size_t>(victim.tenant)] - victim.job->gpus <
+          ctx.tenant(victim.tenant)->guaranteed_gpus) {
     return Shield::kGuarantee;
   }
   return base;
@@ -105,7 +107,7 @@ VictimCost CostOf(int victim_idx, std::int64_t preemptor_priority, const CycleCo
   const JobInfo& victim = ctx.jobs[victim_idx];
   VictimCost c;
   std::tie(c.lost_gpu_s, c.restart_gpu_s) = ctx.BaseCost(victim_idx);
-  const std::int64_t gap = std::max<std::int64_t>(1, preemptor_priority - victim.priority);
+  const std::int64_t gap = std::max<std::int64_t>(1, preemptor_priority - victim.class_value);
   const double weight = 1.0 + static_cast<double>(ctx.policy.priority_gap_scale) / static_cast<double>(gap);
   c.weighted = static_cast<double>(c.lost_gpu_s + c.restart_gpu_s) * weight;
   return c;
@@ -115,10 +117,10 @@ bool VictimBefore(int a, const VictimCost& ca, int b, const VictimCost& cb, cons
   const JobInfo& x = ctx.jobs[a];
   const JobInfo& y = ctx.jobs[b];
   if (ctx.policy.victim_order == VictimOrderKind::kLowestPriorityNewest) {
-    return std::make_tuple(x.priority, -SecondsOf(x.job->started_at), x.job->id) <
-           std::make_tuple(y.priority, -SecondsOf(y.job->started_at), y.job->id);
+    return std::make_tuple(x.class_value, -SecondsOf(x.job->started_at), x.id) <
+           std::make_tuple(y.class_value, -SecondsOf(y.job->started_at), y.id);
   }
-  return std::make_tuple(ca.weighted, x.priority, x.id) < std::make_tuple(cb.weighted, y.priority, y.id);
+  return std::make_tuple(ca.weighted, x.class_value, x.id) < std::make_tuple(cb.weighted, y.class_value, y.id);
 }
 
 std::string DescribeShields(const std::vector<int>& counts) {
