@@ -97,6 +97,20 @@ TEST(Backfill, BigJobEventuallyStarts) {
   ASSERT_NE(FindBind(r, 2), nullptr) << ToText(r);
 }
 
+TEST(Backfill, BigJobHoldsCapacityEvenWhenNoRuntimeIsKnown) {
+  World w("n: 1xT4");
+  w.policy.enable_preemption = false;
+  w.Run(w.NewJob(1).Class("medium").Mem(GiB(8)), "n", {0});  // no runtime estimate
+  w.Queue(w.NewJob(2).Class("medium").Mem(GiB(12)));
+  w.Queue(w.NewJob(3).Class("low").Mem(GiB(4)).Epochs(1, Duration(60)));
+  CycleResult r = w.Cycle();
+  ASSERT_NE(FindWait(r, 2), nullptr);
+  EXPECT_EQ(FindWait(r, 2)->code, WaitCode::kReserved);
+  EXPECT_FALSE(FindWait(r, 2)->predicted_start.has_value());
+  EXPECT_NE(FindWait(r, 2)->reason.find("start unknown"), std::string::npos) << FindWait(r, 2)->reason;
+  EXPECT_EQ(FindBind(r, 3), nullptr) << "even a short job may not take memory held for an unknown start";
+}
+
 TEST(Backfill, ReservationsAreBoundedPerCycle) {
   World w("node-a: 1xA10");
   w.policy.enable_preemption = false;

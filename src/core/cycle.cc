@@ -241,11 +241,22 @@ bool Cycle::TryBind(int idx, const Request& r, int /*position*/) {
                                 ctx_.catalog.type(g.type).name,
                                 FormatMib(view_.avail(found->placement.slices[0].gpu) -
                                           found->placement.slices[0].memory_mib))
-                  : fmt::format("fits on {} GPUs of {} ({})", r.gpus, ctx_.ledger.node(g.node).name,
+                  : fmt::format("fits on {} GPUs of {} ({})", r.gpus, NodesOf(found->placement),
                                 ctx_.catalog.type(g.type).name);
   if (found->locality > 0) reason += "; image/dataset cached there";
   Bind(idx, *found, std::move(reason));
   return true;
+}
+
+// "node-a" or "node-a, node-b": the nodes a placement spans.
+std::string Cycle::NodesOf(const Placement& p) const {
+  std::vector<NodeIndex> nodes;
+  for (const Slice& s : p.slices) nodes.push_back(ctx_.ledger.gpu(s.gpu).node);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::vector<std::string_view> names;
+  for (NodeIndex n : nodes) names.push_back(ctx_.ledger.node(n).name);
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 bool Cycle::TryBackfill(int idx, const Request& r, int /*position*/) {

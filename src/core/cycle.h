@@ -61,6 +61,7 @@ class Cycle {
   std::optional<std::string> TenantLimit(const JobInfo& ji) const;
   bool TryBind(int idx, const Request& r, int position);
   bool TryBackfill(int idx, const Request& r, int position);
+  std::string NodesOf(const Placement& p) const;
   void Blocked(int idx, const Request& r, int position);
   bool TryDefrag(int idx, const Request& r, const NoFit& nf);
   bool TryPreempt(int idx, const Request& r, const NoFit& nf, int position, std::string* note);

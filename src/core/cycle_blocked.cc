@@ -123,11 +123,13 @@ void Cycle::Reserve(int idx, const Request& r, const NoFit& nf, int position, co
     if (auto plan = PlanReservation(r, ctx_, view_)) {
       ++reservations_;
       for (const Slice& s : plan->slices.slices) view_.Reserve(s.gpu, s.memory_mib, plan->start, job.id);
+      const bool known = plan->start != kNever;
       AddWait(idx, WaitCode::kReserved,
-              fmt::format("{}{}; holds a reservation on {}, predicted to start in {}", nf.reason, note,
+              fmt::format("{}{}; holds a reservation on {}, {}", nf.reason, note,
                           ctx_.ledger.GpuName(plan->slices.slices[0].gpu),
-                          FormatDuration(plan->start - ctx_.now)),
-              position, plan->start);
+                          known ? "predicted to start in " + FormatDuration(plan->start - ctx_.now)
+                                : std::string("start unknown: jobs there have no runtime estimate")),
+              position, known ? std::optional<Instant>(plan->start) : std::nullopt);
       return;
     }
   }

@@ -86,3 +86,34 @@ TEST(Defrag, MovedCapacityIsNotGivenAwayInTheSameCycle) {
 
 }  // namespace
 }  // namespace gpusched::testing
+
+namespace gpusched::testing {
+namespace {
+
+TEST(Defrag, ExclusiveAndFractionalJobsAreNotMoved) {
+  World w("n: 2xA10");
+  w.Run(w.NewJob(1).Class("low").Exclusive().Started(w.now - Duration(3600)), "n", {0});
+  w.Run(w.NewJob(2).Class("low").Fraction(200).Started(w.now - Duration(3600)), "n", {1});
+  w.Queue(w.NewJob(3).Class("high").Mem(GiB(20)));
+  CycleResult r = w.Cycle();
+  EXPECT_TRUE(r.defrags.empty()) << ToText(r);
+}
+
+TEST(Defrag, NeedsTheRightToPreempt) {
+  {
+    World w = Scattered();
+    w.policy.enable_preemption = false;
+    w.Queue(w.NewJob(3).Class("high").Mem(GiB(20)));
+    EXPECT_TRUE(w.Cycle().defrags.empty());
+  }
+  {
+    World w = Scattered();
+    PriorityClass ops{"ops", 900, PreemptionPolicy::kNever, std::nullopt, Duration(0), Duration(30)};
+    ASSERT_TRUE(w.classes.Add(ops));
+    w.Queue(w.NewJob(3).Class("ops").Mem(GiB(20)));
+    EXPECT_TRUE(w.Cycle().defrags.empty());
+  }
+}
+
+}  // namespace
+}  // namespace gpusched::testing

@@ -150,9 +150,11 @@ std::optional<NoFit> Infeasible(const Request& r, const CycleContext& ctx, const
 }
 
 std::string ReservedNote(const CycleContext& ctx, const FreeView& view, GpuIndex g) {
-  return fmt::format("; {} on {} is reserved for job {}, predicted to start in {}",
-                     FormatMib(view.held_left(g)), ctx.ledger.GpuName(g), view.held_for(g),
-                     FormatDuration(view.held_from(g) - ctx.now));
+  const Instant from = view.held_from(g);
+  return fmt::format("; {} on {} is reserved for job {}, {}", FormatMib(view.held_left(g)),
+                     ctx.ledger.GpuName(g), view.held_for(g),
+                     from == kNever ? std::string("start unknown")
+                                    : "predicted to start in " + FormatDuration(from - ctx.now));
 }
 
 NoFit Capacity(const Request& r, const CycleContext& ctx, const FreeView& view, const Fleet& f) {

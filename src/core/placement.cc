@@ -24,7 +24,8 @@ struct Candidate {
 
 MiB UsableOn(const FreeView& view, GpuIndex g, GpuTypeId type, const EndByType* ends) {
   MiB usable = view.avail(g);
-  if (ends && view.held_left(g) > 0 && (*ends)[static_cast<std::size_t>(type)] <= view.held_from(g)) {
+  if (ends && view.held_left(g) > 0 && view.held_from(g) != kNever &&
+      (*ends)[static_cast<std::size_t>(type)] <= view.held_from(g)) {
     usable += view.held_left(g);
   }
   return usable;

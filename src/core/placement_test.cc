@@ -127,6 +127,7 @@ TEST(Placement, ReasonNamesTheBindingConstraint) {
   w.Run(w.NewJob(2).Mem(GiB(12)), "node-3", {0});
   w.Run(w.NewJob(3).Mem(GiB(6)), "node-3", {1});
   w.policy.enable_preemption = false;
+  w.policy.enable_reservations = false;
   w.Queue(w.NewJob(4).Mem(GiB(12)));
   CycleResult r = w.Cycle();
   const Wait* wait = FindWait(r, 4);

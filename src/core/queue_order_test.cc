@@ -131,3 +131,31 @@ TEST(QueueOrder, UnknownClassWaitsAsInfeasibleAndSaysSo) {
 
 }  // namespace
 }  // namespace gpusched::testing
+
+namespace gpusched::testing {
+namespace {
+
+TEST(QueueOrder, SlaPressureStaysBelowTheNextClassEvenWhenClassesAreClose) {
+  World w("n: 1xT4");
+  w.policy.enable_preemption = false;
+  w.policy.enable_reservations = false;
+  ASSERT_TRUE(w.classes.Add(PriorityClass{"gold", 520, PreemptionPolicy::kPreemptLowerPriority, std::nullopt,
+                                          Duration(300), Duration(30)}));
+  ASSERT_TRUE(w.classes.Add(PriorityClass{"silver", 510, PreemptionPolicy::kPreemptLowerPriority,
+                                          SlaTarget{95, Duration(600)}, Duration(300), Duration(30)}));
+  w.Queue(w.NewJob(1).Class("silver").Mem(GiB(12)).Submitted(w.now - Duration(3600)));
+  w.Queue(w.NewJob(2).Class("gold").Mem(GiB(12)));
+  CycleResult r = w.Cycle();
+  ASSERT_EQ(r.binds.size(), 1u);
+  EXPECT_EQ(r.binds[0].job, 2u);
+}
+
+TEST(QueueOrder, SlaPressureDoesNotLetAJobPreemptItsOwnClass) {
+  World w("n: 1xT4");
+  w.Run(w.NewJob(1).Class("medium").Mem(GiB(12)).Started(w.now - Duration(3600)), "n", {0});
+  w.Queue(w.NewJob(2).Class("medium").Mem(GiB(12)).Submitted(w.now - Duration(7000)));
+  EXPECT_TRUE(w.Cycle().preemptions.empty());
+}
+
+}  // namespace
+}  // namespace gpusched::testing

@@ -11,6 +11,7 @@ struct GpuStart {
   MiB total = 0;
   GpuIndex gpu = 0;
   MiB need = 0;
+  bool eventually = false;  // at == kNever, but it fits once its jobs end
   bool operator<(const GpuStart& o) const {
     return std::tie(at, total, gpu) < std::tie(o.at, o.total, o.gpu);
   }
@@ -29,11 +30,15 @@ GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const
     return s;
   }
   std::vector<std::pair<Instant, MiB>> ends;
+  MiB unknown = 0;  // memory of jobs with no predicted end
   for (const Occupant& o : ctx.occupants(g)) {
     const JobInfo& ji = ctx.jobs[o.job];
     if (ji.doomed || ji.phase != JobPhase::kRunning) continue;  // nominated elsewhere
     const Duration left = ctx.Remaining(o.job);
-    if (left == kUnknownRuntime) continue;
+    if (left == kUnknownRuntime) {
+      unknown += o.mib;
+      continue;
+    }
     ends.emplace_back(ctx.now + left, o.mib);
   }
   std::sort(ends.begin(), ends.end());
@@ -44,6 +49,9 @@ GpuStart EarliestOn(const Request& r, GpuIndex g, const CycleContext& ctx, const
       return s;
     }
   }
+  // No predicted end frees enough, but the jobs there will end some day:
+  // the GPU can still be held, with an unknown start.
+  s.eventually = free + unknown >= s.need;
   return s;
 }
 
@@ -57,7 +65,7 @@ std::vector<GpuStart> NodeStarts(const Request& r, NodeIndex n, const CycleConte
     if (!view.schedulable(g) || !r.types.test(static_cast<std::size_t>(info.type))) continue;
     if (NeedOn(r, info.total_mib) > info.total_mib) continue;
     GpuStart s = EarliestOn(r, g, ctx, view);
-    if (s.at != kNever) starts.push_back(s);
+    if (s.at != kNever || s.eventually) starts.push_back(s);
   }
   std::sort(starts.begin(), starts.end());
   return starts;

@@ -5,7 +5,10 @@
 // the predicted ends of the jobs running there, and that earliest time. Free
 // memory on those GPUs is held for it: later jobs in the queue may use it
 // only if they are predicted to end before the reservation starts (EASY
-// backfilling). Reservations are recomputed every cycle from the snapshot.
+// backfilling). When the jobs there have no runtime estimate the start is
+// unknown (kNever) and nothing may backfill on the held memory: the big job
+// still collects capacity as it frees and is not starved. Reservations are
+// recomputed every cycle from the snapshot.
 #pragma once
 
 #include <optional>
@@ -20,8 +23,8 @@ struct ReservationPlan {
   Placement slices;  // per GPU: the job's need there
 };
 
-// The earliest predicted start of the job, on the GPUs it would use; nullopt
-// when no set of running jobs with a predicted end frees enough.
+// The earliest predicted start of the job (kNever: unknown) on the GPUs it
+// would use; nullopt when no GPUs could ever hold it.
 std::optional<ReservationPlan> PlanReservation(const Request& r, const CycleContext& ctx,
                                                const FreeView& view);
 

@@ -152,3 +152,79 @@ TEST(Tenants, LowCreditDemotesNewUrgentJobsOneClass) {
 
 }  // namespace
 }  // namespace gpusched::testing
+
+namespace gpusched::testing {
+namespace {
+
+TEST(Tenants, GangVictimMayNotTakeATenantBelowItsGuarantee) {
+  World w("n: 8xA10");
+  w.AddTenant("a", 4);
+  w.AddTenant("b", 0);
+  // a holds 5 GPUs (guarantee 4): 3 single jobs and one 2-GPU job.
+  for (int g = 0; g < 3; ++g) {
+    w.Run(w.NewJob(JobId(1 + g)).Tenant("a").Class("low").Exclusive().Started(w.now - kHour), "n", {g});
+  }
+  w.Run(w.NewJob(4).Tenant("a").Class("low").Gpus(2).Exclusive().Started(w.now - kHour), "n", {3, 4});
+  w.Run(w.NewJob(5).Tenant("b").Class("high").Gpus(3).Exclusive().Started(w.now - kHour), "n", {5, 6, 7});
+  w.Queue(w.NewJob(6).Tenant("b").Class("high").Gpus(2).Exclusive());
+  CycleResult r = w.Cycle();
+  for (const Preemption& p : r.preemptions) {
+    const std::vector<JobId> victims = VictimIds(p);
+    EXPECT_EQ(std::count(victims.begin(), victims.end(), 4u), 0) << ToText(r);
+  }
+}
+
+TEST(Tenants, GuaranteeHoldsAcrossSeveralPreemptionsInOneCycle) {
+  World w("n: 4xT4");
+  w.AddTenant("a", 0);
+  w.AddTenant("b", 3);
+  for (int g = 0; g < 4; ++g) {
+    w.Run(w.NewJob(JobId(1 + g)).Tenant("b").Class("low").Exclusive().Started(w.now - kHour), "n", {g});
+  }
+  w.Queue(w.NewJob(5).Tenant("a").Class("high").Exclusive());
+  w.Queue(w.NewJob(6).Tenant("a").Class("high").Exclusive());
+  CycleResult r = w.Cycle();
+  std::size_t victims = 0;
+  for (const Preemption& p : r.preemptions) victims += p.victims.size();
+  EXPECT_EQ(victims, 1u) << "b keeps 3 of its 4 GPUs";
+}
+
+TEST(Tenants, PreemptionsCountTowardTheBorrowingLimit) {
+  World w("n: 3xT4");
+  w.AddTenant("a", 0, 2);
+  w.AddTenant("b", 0);
+  w.Run(w.NewJob(1).Tenant("a").Class("high").Exclusive().Started(w.now - kHour), "n", {0});
+  w.Run(w.NewJob(2).Tenant("b").Class("low").Exclusive().Started(w.now - kHour), "n", {1});
+  w.Run(w.NewJob(3).Tenant("b").Class("low").Exclusive().Started(w.now - kHour), "n", {2});
+  w.Queue(w.NewJob(4).Tenant("a").Class("high").Exclusive());
+  w.Queue(w.NewJob(5).Tenant("a").Class("high").Exclusive());
+  CycleResult r = w.Cycle();
+  EXPECT_EQ(r.preemptions.size(), 1u) << ToText(r);
+  ASSERT_NE(FindWait(r, 5), nullptr);
+  EXPECT_EQ(FindWait(r, 5)->code, WaitCode::kTenantLimit);
+}
+
+TEST(Tenants, CriticalBudgetCountsJobsStartedInTheSameCycle) {
+  World w("n: 2xT4");
+  Tenant& t = w.AddTenant("vision", 0);
+  t.critical_budget_gpu_s = 3 * 3600;
+  w.Queue(w.NewJob(1).Tenant("vision").Class("critical").DurationT4(2 * kHour));
+  w.Queue(w.NewJob(2).Tenant("vision").Class("critical").DurationT4(2 * kHour).Submitted(w.now + Duration(1)));
+  CycleResult r = w.Cycle();
+  EXPECT_NE(FindBind(r, 1), nullptr);
+  ASSERT_NE(FindWait(r, 2), nullptr);
+  EXPECT_EQ(FindWait(r, 2)->code, WaitCode::kAwaitingApproval);
+}
+
+TEST(Tenants, CriticalBudgetIsJudgedOnTheCardTheJobWouldGet) {
+  World w("n: 1xA100-80");
+  Tenant& t = w.AddTenant("vision", 0);
+  t.critical_budget_gpu_s = 3 * 3600;
+  // Ten one-hour T4 epochs: about 2.5 h on an A100, within the budget.
+  w.Queue(w.NewJob(1).Tenant("vision").Class("critical").Types({"A100-80"}).Epochs(10, kHour));
+  CycleResult r = w.Cycle();
+  EXPECT_NE(FindBind(r, 1), nullptr) << ToText(r);
+}
+
+}  // namespace
+}  // namespace gpusched::testing
