@@ -2,6 +2,7 @@
 // job holds how much memory on which GPU.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -111,8 +112,8 @@ class ClusterLedger {
   MiB free_mib(GpuIndex g) const { return free_[static_cast<size_t>(g)]; }
   // Jobs with a slice on GPU `g`, in allocation order, and (parallel to it)
   // the size of each job's slice there.
-  std::span<const JobId> jobs_on(GpuIndex g) const { return jobs_on_[static_cast<size_t>(g)]; }
-  std::span<const MiB> mib_on(GpuIndex g) const { return mib_on_[static_cast<size_t>(g)]; }
+  std::span<const JobId> jobs_on(GpuIndex g) const { return on_[static_cast<size_t>(g)].ids(); }
+  std::span<const MiB> mib_on(GpuIndex g) const { return on_[static_cast<size_t>(g)].mibs(); }
   // The placement of `job`, or nullptr when it holds none.
   const Placement* placement(JobId job) const;
   std::size_t allocation_count() const { return allocations_.size(); }
@@ -130,8 +131,25 @@ class ClusterLedger {
   std::vector<GpuIndex> first_gpu_;
   std::vector<GpuInfo> gpus_;
   std::vector<MiB> free_;
-  std::vector<std::vector<JobId>> jobs_on_;
-  std::vector<std::vector<MiB>> mib_on_;
+  // The jobs on one GPU and their slices, in allocation order. The first
+  // few live inline, so that reading every GPU's list (each scheduling
+  // cycle does) walks one contiguous table instead of chasing pointers.
+  class JobsOnGpu {
+   public:
+    std::span<const JobId> ids() const;
+    std::span<const MiB> mibs() const;
+    void Add(JobId job, MiB mib);
+    void Remove(JobId job);  // REQUIRES: the job is there
+
+   private:
+    static constexpr std::size_t kInline = 4;
+    std::size_t count_ = 0;
+    std::array<JobId, kInline> ids_{};
+    std::array<MiB, kInline> mibs_{};
+    std::vector<JobId> more_ids_;  // all entries, once more than kInline
+    std::vector<MiB> more_mibs_;
+  };
+  std::vector<JobsOnGpu> on_;
   std::unordered_map<JobId, Placement> allocations_;
   std::unordered_map<std::string, NodeIndex> node_by_name_;
 };

@@ -67,6 +67,7 @@ struct Job {
 
   std::string tenant;
   std::string class_name;  // after admission (possibly demoted)
+  std::optional<Boost> boost;
 
   // --- running state ---
   Instant started_at{};          // start of the current run
@@ -80,7 +81,6 @@ struct Job {
   // Since when the job competes in the queue (submission, or approval); kept
   // across preemptions so a requeued job keeps its place.
   Instant eligible_since{};
-  std::optional<Boost> boost;
   std::optional<Nomination> nomination;
 
   std::string name;

@@ -1,6 +1,8 @@
 #include "core/cycle_context.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <tuple>
 #include <string_view>
@@ -39,13 +41,24 @@ namespace {
 
 bool IsPending(const Job& j) { return j.phase == JobPhase::kPending; }
 
-// Equality of short names without a library call (names are a few bytes).
+// Equality of names, fast for the short names classes and tenants have: two
+// (overlapping) 8-byte words compare any name of 8..16 bytes at once.
 bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
   }
-  return true;
+  if (n > 16) return a == b;
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.data(), 8);
+  std::memcpy(&b0, b.data(), 8);
+  std::memcpy(&a1, a.data() + n - 8, 8);
+  std::memcpy(&b1, b.data() + n - 8, 8);
+  return a0 == b0 && a1 == b1;
 }
 
 }  // namespace
@@ -61,10 +74,21 @@ CycleContext::CycleContext(const Snapshot& s)
   for (std::size_t t = 0; t < s.tenants.size(); ++t) {
     tenant_index.emplace(s.tenants[t].name, static_cast<int>(t));
   }
+  // Three passes. 1: ids and phases (the index the ledger's slices are
+  // mapped through). 2: who runs where (occupancy, from the ledger).
+  // 3: everything else per job, victim facts of running jobs included, in
+  // snapshot order so the jobs' memory is read sequentially, once.
   jobs.resize(s.jobs.size());
+  is_running_.assign(s.jobs.size(), 0);
   std::vector<JobId> ids(s.jobs.size());
-  for (std::size_t i = 0; i < s.jobs.size(); ++i) ids[i] = s.jobs[i].id;
+  for (std::size_t i = 0; i < s.jobs.size(); ++i) {
+    ids[i] = s.jobs[i].id;
+    is_running_[i] = IsPending(s.jobs[i]) ? 0 : 1;
+  }
   index_of.Reserve(ids);
+  for (std::size_t i = 0; i < s.jobs.size(); ++i) index_of.Insert(ids[i], static_cast<int>(i));
+  BuildOccupancy();
+  facts_.assign(s.jobs.size(), VictimFacts{});
   for (std::size_t i = 0; i < s.jobs.size(); ++i) {
     const Job& job = s.jobs[i];
     JobInfo& info = jobs[i];
@@ -74,13 +98,13 @@ CycleContext::CycleContext(const Snapshot& s)
     info.tenant = FindTenant(job.tenant, tenant_index);
     info.cls = job.boost ? EffectiveClass(job, *s.classes, now) : FindClass(job.class_name);
     info.priority = info.cls ? info.cls->value : std::numeric_limits<std::int32_t>::min();
-    index_of.Insert(job.id, static_cast<int>(i));
     info.class_value = info.priority;
     if (IsPending(job)) {
       if (info.cls) info.priority += SlaPressure(job, *info.cls, *s.classes, policy, now);
       pending.push_back(static_cast<int>(i));
     } else {
       running.push_back(static_cast<int>(i));
+      ComputeFacts(static_cast<int>(i));
     }
     // What each tenant holds going forward: running jobs, and pending jobs
     // with capacity nominated to them; not jobs already stopping.
@@ -121,7 +145,7 @@ CycleContext::CycleContext(const Snapshot& s)
   });
 }
 
-void CycleContext::BuildOccupancy() const {
+void CycleContext::BuildOccupancy() {
   const auto n = static_cast<std::size_t>(ledger.gpu_count());
   occ_begin_.assign(n + 1, 0);
   for (GpuIndex g = 0; g < ledger.gpu_count(); ++g) {
@@ -138,7 +162,7 @@ void CycleContext::BuildOccupancy() const {
       const int idx = index_of.Find(ids[i]);
       // A slice of a job the snapshot does not list is capacity nobody may
       // preempt: it stays out of the occupant lists.
-      if (idx < 0 || jobs[idx].phase == JobPhase::kPending) continue;
+      if (idx < 0 || !is_running_[static_cast<std::size_t>(idx)]) continue;
       occupants_.push_back({idx, mibs[i]});
       if (node_of_[static_cast<std::size_t>(idx)] < 0) {
         node_of_[static_cast<std::size_t>(idx)] = ledger.gpu(g).node;
@@ -150,7 +174,6 @@ void CycleContext::BuildOccupancy() const {
 }
 
 std::span<const Occupant> CycleContext::occupants(GpuIndex g) const {
-  if (occ_begin_.empty()) BuildOccupancy();
   const auto i = static_cast<std::size_t>(g);
   return {occupants_.data() + occ_begin_[i], occupants_.data() + occ_begin_[i + 1]};
 }
@@ -159,21 +182,17 @@ std::span<const Occupant> CycleContext::occupants(GpuIndex g) const {
 // defragmentation need, computed together on first use: one pass over the
 // jobs in snapshot order touches their memory sequentially, so the searches
 // after it read only these compact arrays.
-void CycleContext::BuildVictimFacts() const {
-  if (occ_begin_.empty()) BuildOccupancy();
-  facts_.assign(jobs.size(), VictimFacts{});
-  for (int r : running) {
-    const auto i = static_cast<std::size_t>(r);
-    const Job& job = *jobs[r].job;
-    VictimFacts& f = facts_[i];
-    f.shield = static_cast<std::int8_t>(JobShield(job, jobs[r].cls, *this));
-    std::tie(f.lost_gpu_s, f.restart_gpu_s) = StopCost(job, node_of_[i], *this);
-    if (node_of_[i] >= 0) f.remaining = PredictRemaining(job, type_of_[i], now, catalog, snap.runtime);
-  }
+void CycleContext::ComputeFacts(int r) {
+  const auto i = static_cast<std::size_t>(r);
+  const Job& job = *jobs[r].job;
+  VictimFacts& f = facts_[i];
+  f.shield = static_cast<std::int8_t>(JobShield(job, jobs[r].cls, *this));
+  std::tie(f.lost_gpu_s, f.restart_gpu_s) = StopCost(job, node_of_[i], *this);
+  if (node_of_[i] >= 0) f.remaining = PredictRemaining(job, type_of_[i], now, catalog, snap.runtime);
+  if (f.remaining > Duration(0) && f.remaining < soonest_end) soonest_end = f.remaining;
 }
 
 const CycleContext::VictimFacts& CycleContext::Facts(int idx) const {
-  if (facts_.empty()) BuildVictimFacts();
   return facts_[static_cast<std::size_t>(idx)];
 }
 
@@ -217,12 +236,10 @@ int CycleContext::FindTenant(std::string_view name,
 }
 
 GpuTypeId CycleContext::RunningType(int idx) const {
-  if (occ_begin_.empty()) BuildOccupancy();
   return type_of_[static_cast<std::size_t>(idx)];
 }
 
 NodeIndex CycleContext::RunningNode(int idx) const {
-  if (occ_begin_.empty()) BuildOccupancy();
   return node_of_[static_cast<std::size_t>(idx)];
 }
 

@@ -73,6 +73,8 @@ struct CycleContext {
   std::vector<GpuTypeId> types_by_size;  // smallest card first
   std::vector<MiB> min_total_by_type;    // smallest card of each type in the ledger
   std::vector<TypeMask> node_types;      // GPU types present on each node
+  // The shortest positive predicted remaining time of any running job.
+  Duration soonest_end = kUnknownRuntime;
   std::vector<MiB> node_min_card;        // smallest card on each node
   std::vector<MiB> node_max_card;        // largest card on each node
   std::vector<GpuTypeId> node_max_type;  // type of that card
@@ -81,18 +83,16 @@ struct CycleContext {
   const Tenant* tenant(int idx) const {
     return idx < 0 ? nullptr : &snap.tenants[static_cast<std::size_t>(idx)];
   }
-  // Running and preempting jobs on GPU `g`, with their slices (built on
-  // first use for all GPUs; the ledger does not change during a cycle).
+  // Running and preempting jobs on GPU `g`, with their slices.
   std::span<const Occupant> occupants(GpuIndex g) const;
-  // Predicted remaining run time of running job `idx` on the GPUs it holds
-  // (computed for all running jobs on first use).
+  // Predicted remaining run time of running job `idx` on the GPUs it holds.
   Duration Remaining(int idx) const;
 
   // Victim facts of running job `idx` that do not depend on the preemptor:
   // its Shield code from the job-only rules (not preemptible, frozen,
-  // minimum runtime, preemption limit), cached.
+  // minimum runtime, preemption limit).
   std::int8_t BaseShield(int idx) const;
-  // GPU-seconds lost since its checkpoint and restart overhead, cached.
+  // GPU-seconds lost since its checkpoint, and restart overhead.
   std::pair<std::int64_t, std::int64_t> BaseCost(int idx) const;
 
   // The class named `name`, or nullptr (a fast ClassTable::Find).
@@ -110,21 +110,22 @@ struct CycleContext {
   int MaxLocality(const std::string* image, const std::string* dataset) const;
 
  private:
-  void BuildOccupancy() const;
-  mutable std::vector<Occupant> occupants_;      // CSR: all GPUs' occupants
-  mutable std::vector<NodeIndex> node_of_;       // by job index
-  mutable std::vector<GpuTypeId> type_of_;       // by job index
-  mutable std::vector<std::size_t> occ_begin_;  // per GPU, plus one end entry
+  void BuildOccupancy();
+  std::vector<char> is_running_;         // by job index: running or preempting
+  std::vector<Occupant> occupants_;      // CSR: all GPUs' occupants
+  std::vector<NodeIndex> node_of_;       // by job index
+  std::vector<GpuTypeId> type_of_;       // by job index
+  std::vector<std::size_t> occ_begin_;   // per GPU, plus one end entry
   struct VictimFacts {
     std::int8_t shield = 0;  // Shield from the job-only rules
     std::int64_t lost_gpu_s = 0;
     std::int64_t restart_gpu_s = 0;
     Duration remaining = kUnknownRuntime;
   };
-  void BuildVictimFacts() const;
+  void ComputeFacts(int idx);
   const VictimFacts& Facts(int idx) const;
-  mutable std::vector<VictimFacts> facts_;
-  mutable std::map<std::pair<std::string, std::string>, int> max_locality_;  // by job index; empty until first use
+  std::vector<VictimFacts> facts_;  // by job index (running jobs)
+  mutable std::map<std::pair<std::string, std::string>, int> max_locality_;  // cache
 };
 
 }  // namespace gpusched::internal

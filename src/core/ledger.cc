@@ -50,8 +50,7 @@ Result<NodeIndex> ClusterLedger::AddNode(NodeSpec node) {
     if (g.memory_mib == 0) g.memory_mib = catalog_->type(g.type).memory_mib;
     gpus_.push_back(GpuInfo{n, static_cast<int>(i), g.type, g.memory_mib, g.healthy});
     free_.push_back(g.memory_mib);
-    jobs_on_.emplace_back();
-    mib_on_.emplace_back();
+    on_.emplace_back();
   }
   node_by_name_.emplace(node.name, n);
   nodes_.push_back(std::move(node));
@@ -120,8 +119,7 @@ Status ClusterLedger::Allocate(JobId job, const Placement& placement) {
   if (auto ok = ValidatePlacement(placement); !ok) return ok;
   for (const Slice& s : placement.slices) {
     free_[static_cast<std::size_t>(s.gpu)] -= s.memory_mib;
-    jobs_on_[static_cast<std::size_t>(s.gpu)].push_back(job);
-    mib_on_[static_cast<std::size_t>(s.gpu)].push_back(s.memory_mib);
+    on_[static_cast<std::size_t>(s.gpu)].Add(job, s.memory_mib);
   }
   Placement sorted = placement;
   std::sort(sorted.slices.begin(), sorted.slices.end(),
@@ -138,13 +136,58 @@ Status ClusterLedger::Release(JobId job) {
   for (const Slice& s : it->second.slices) {
     const auto g = static_cast<std::size_t>(s.gpu);
     free_[g] += s.memory_mib;
-    auto& on = jobs_on_[g];
-    const auto at = std::find(on.begin(), on.end(), job) - on.begin();
-    on.erase(on.begin() + at);
-    mib_on_[g].erase(mib_on_[g].begin() + at);
+    on_[g].Remove(job);
   }
   allocations_.erase(it);
   return OkStatus();
+}
+
+std::span<const JobId> ClusterLedger::JobsOnGpu::ids() const {
+  if (!more_ids_.empty()) return more_ids_;
+  return {ids_.data(), count_};
+}
+
+std::span<const MiB> ClusterLedger::JobsOnGpu::mibs() const {
+  if (!more_mibs_.empty()) return more_mibs_;
+  return {mibs_.data(), count_};
+}
+
+void ClusterLedger::JobsOnGpu::Add(JobId job, MiB mib) {
+  if (more_ids_.empty() && count_ < kInline) {
+    ids_[count_] = job;
+    mibs_[count_] = mib;
+    ++count_;
+    return;
+  }
+  if (more_ids_.empty()) {  // spill: from now on every entry lives outside
+    more_ids_.assign(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(count_));
+    more_mibs_.assign(mibs_.begin(), mibs_.begin() + static_cast<std::ptrdiff_t>(count_));
+  }
+  more_ids_.push_back(job);
+  more_mibs_.push_back(mib);
+  ++count_;
+}
+
+void ClusterLedger::JobsOnGpu::Remove(JobId job) {
+  if (!more_ids_.empty()) {
+    const auto at = std::find(more_ids_.begin(), more_ids_.end(), job) - more_ids_.begin();
+    more_ids_.erase(more_ids_.begin() + at);
+    more_mibs_.erase(more_mibs_.begin() + at);
+    --count_;
+    if (count_ <= kInline) {  // back inline, keeping the order
+      std::copy(more_ids_.begin(), more_ids_.end(), ids_.begin());
+      std::copy(more_mibs_.begin(), more_mibs_.end(), mibs_.begin());
+      more_ids_.clear();
+      more_mibs_.clear();
+    }
+    return;
+  }
+  const auto at = static_cast<std::size_t>(std::find(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(count_), job) - ids_.begin());
+  for (std::size_t i = at; i + 1 < count_; ++i) {
+    ids_[i] = ids_[i + 1];
+    mibs_[i] = mibs_[i + 1];
+  }
+  --count_;
 }
 
 const Placement* ClusterLedger::placement(JobId job) const {

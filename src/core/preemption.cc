@@ -243,6 +243,7 @@ MiB SoonFree(GpuIndex g, Duration grace, const CycleContext& ctx, const FreeView
 
 std::optional<std::string> WaitInstead(const Request& r, const PreemptionPlan& plan,
                                        const CycleContext& ctx, const FreeView& view) {
+  if (ctx.soonest_end > plan.grace) return std::nullopt;  // no job ends that soon
   for (NodeIndex n = 0; n < ctx.ledger.node_count(); ++n) {
     const GpuIndex first = ctx.ledger.first_gpu(n);
     const auto count = ctx.ledger.node_gpu_count(n);
