@@ -48,8 +48,8 @@ struct Progress {
 };
 
 // Field order keeps what the cycle reads for every running job (phase,
-// size, victim rules, progress) in the first cache lines; names and other
-// strings come last.
+// size, victim rules, progress, tenant, class, cache keys) in the first
+// cache lines; what it reads rarely comes last.
 struct Job {
   JobId id = 0;
   JobPhase phase = JobPhase::kPending;
@@ -65,10 +65,6 @@ struct Job {
   bool preemptible = true;
   bool approved = false;  // an operator approved it (AwaitingApproval passed)
 
-  std::string tenant;
-  std::string class_name;  // after admission (possibly demoted)
-  std::optional<Boost> boost;
-
   // --- running state ---
   Instant started_at{};          // start of the current run
   Instant last_checkpoint_at{};  // newest checkpoint (or the resume point)
@@ -81,16 +77,20 @@ struct Job {
   // Since when the job competes in the queue (submission, or approval); kept
   // across preemptions so a requeued job keeps its place.
   Instant eligible_since{};
-  std::optional<Nomination> nomination;
 
-  std::string name;
-  std::vector<GpuTypeId> gpu_types;  // acceptable types; empty: any
+  std::string tenant;
+  std::string class_name;  // after admission (possibly demoted)
+  std::optional<Boost> boost;
 
   // --- cache locality (matched against node labels "image:"/"dataset:") ---
   std::string image;
   std::string dataset;
   // Runtime-learning key, e.g. "yolov8s/detect/b32/i640/amp".
   std::string model_key;
+
+  std::optional<Nomination> nomination;
+  std::vector<GpuTypeId> gpu_types;  // acceptable types; empty: any
+  std::string name;
 };
 
 }  // namespace gpusched

@@ -23,7 +23,7 @@ struct GpuOption {
   int count = 0;
 };
 
-// Per-attempt cache of shields and costs of running jobs.
+// Per-attempt shields of running jobs (each counted once for the reason).
 class VictimTable {
  public:
   VictimTable(int preemptor, int gpus, const CycleContext& ctx)
@@ -31,8 +31,6 @@ class VictimTable {
         gpus_(gpus),
         ctx_(ctx),
         shield_(ctx.jobs.size(), kUnknown),
-        cost_(ctx.jobs.size()),
-        has_cost_(ctx.jobs.size(), 0),
         shield_counts_(8, 0) {}
 
   bool Candidate(int idx) {
@@ -43,14 +41,8 @@ class VictimTable {
     }
     return s == static_cast<std::int8_t>(Shield::kNone);
   }
-  const VictimCost& Cost(int idx) {
-    const auto i = static_cast<std::size_t>(idx);
-    if (!has_cost_[i]) {
-      cost_[i] = CostOf(idx, ctx_.jobs[p_].class_value, ctx_);
-      has_cost_[i] = 1;
-    }
-    return cost_[i];
-  }
+  // Cheap from the context's victim facts: computed, not cached.
+  VictimCost Cost(int idx) const { return CostOf(idx, ctx_.jobs[p_].class_value, ctx_); }
   const std::vector<int>& shield_counts() const { return shield_counts_; }
 
  private:
@@ -58,8 +50,6 @@ class VictimTable {
   int p_, gpus_;
   const CycleContext& ctx_;
   std::vector<std::int8_t> shield_;
-  std::vector<VictimCost> cost_;
-  std::vector<char> has_cost_;
   std::vector<int> shield_counts_;
 };
 
@@ -73,9 +63,14 @@ bool CouldFree(GpuIndex g, MiB deficit, std::int64_t priority, const CycleContex
 }
 
 // Scratch space of one preemption search, reused across GPUs and nodes.
+struct Cand {
+  int job;
+  MiB mib;
+  VictimCost cost;
+};
 struct Scratch {
-  std::vector<int> pool;                      // victims of all options
-  std::vector<std::pair<int, MiB>> cands;     // candidates on one GPU
+  std::vector<int> pool;    // victims of all options
+  std::vector<Cand> cands;  // candidates on one GPU
 };
 
 std::optional<GpuOption> EvalGpu(const Request& r, GpuIndex g, std::int64_t priority,
@@ -94,16 +89,16 @@ std::optional<GpuOption> EvalGpu(const Request& r, GpuIndex g, std::int64_t prio
   auto& cands = scratch.cands;
   cands.clear();
   for (const Occupant& o : ctx.occupants(g)) {
-    if (table.Candidate(o.job)) cands.emplace_back(o.job, o.mib);
+    if (table.Candidate(o.job)) cands.push_back({o.job, o.mib, table.Cost(o.job)});
   }
-  std::sort(cands.begin(), cands.end(), [&](const auto& a, const auto& b) {
-    return VictimBefore(a.first, table.Cost(a.first), b.first, table.Cost(b.first), ctx);
+  std::sort(cands.begin(), cands.end(), [&](const Cand& a, const Cand& b) {
+    return VictimBefore(a.job, a.cost, b.job, b.cost, ctx);
   });
   for (std::size_t i = 0; i < cands.size() && deficit > 0; ++i) {
-    scratch.pool.push_back(cands[i].first);
+    scratch.pool.push_back(cands[i].job);
     ++opt.count;
-    opt.cost += table.Cost(cands[i].first).weighted;
-    deficit -= cands[i].second;
+    opt.cost += cands[i].cost.weighted;
+    deficit -= cands[i].mib;
   }
   if (deficit > 0) {
     scratch.pool.resize(opt.begin);
@@ -129,13 +124,16 @@ std::optional<PreemptionPlan> Assemble(const std::vector<GpuOption>& chosen, int
   }
   std::sort(plan.nominated.slices.begin(), plan.nominated.slices.end(),
             [](const Slice& a, const Slice& b) { return a.gpu < b.gpu; });
-  std::sort(plan.victims.begin(), plan.victims.end(), [&](int a, int b) {
-    return VictimBefore(a, table.Cost(a), b, table.Cost(b), ctx);
+  std::vector<std::pair<int, VictimCost>> costed;
+  for (int v : plan.victims) costed.emplace_back(v, table.Cost(v));
+  std::sort(costed.begin(), costed.end(), [&](const auto& a, const auto& b) {
+    return VictimBefore(a.first, a.second, b.first, b.second, ctx);
   });
+  for (std::size_t i = 0; i < costed.size(); ++i) plan.victims[i] = costed[i].first;
   std::vector<std::pair<int, int>> removed;  // tenant -> GPUs
   for (int v : plan.victims) {
     const JobInfo& vi = ctx.jobs[v];
-    plan.cost += table.Cost(v).weighted;
+    plan.cost += table.Cost(v).weighted;  // once per victim
     if (vi.cls) plan.grace = std::max(plan.grace, vi.cls->preemption_grace);
     if (!ctx.policy.enforce_guarantees || vi.tenant < 0 || vi.tenant == ctx.jobs[job].tenant) continue;
     auto it = std::find_if(removed.begin(), removed.end(), [&](const auto& e) { return e.first == vi.tenant; });
