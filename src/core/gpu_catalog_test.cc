@@ -224,5 +224,17 @@ TEST(ParseGpuListTest, EmptyListsAndEmptyGroupsAreRejected) {
   EXPECT_FALSE(ParseGpuList("4xT4,", catalog).has_value());
 }
 
+TEST(GpuCatalogTest, AddRefusesMoreTypesThanTheLimitAndChangesNothing) {
+  GpuCatalog catalog;
+  for (std::size_t i = 0; i < kMaxGpuTypes; ++i) {
+    ASSERT_TRUE(catalog.Add(GpuType{"type-" + std::to_string(i), 1024, 1000, {}}).has_value());
+  }
+  const auto one_more = catalog.Add(GpuType{"one-more", 1024, 1000, {}});
+  ASSERT_FALSE(one_more.has_value());
+  EXPECT_THAT(one_more.error().message, HasSubstr("full"));
+  EXPECT_EQ(catalog.size(), kMaxGpuTypes);
+  EXPECT_FALSE(catalog.Find("one-more").has_value());
+}
+
 }  // namespace
 }  // namespace gpusched
