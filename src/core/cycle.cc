@@ -159,15 +159,8 @@ bool Cycle::IsCriticalClass(const PriorityClass& cls) const {
 // A nomination is honoured only while it still describes a placement this
 // job may take: every GPU exists, is schedulable and of an acceptable type,
 // one slice per GPU the job asks for, each at least the job's need there.
-bool Cycle::NominationUsable(const Job& job, const Request& r) const {
-  if (!job.nomination || job.nomination->expires_at <= ctx_.now) return false;
-  const auto& slices = job.nomination->placement.slices;
-  if (static_cast<int>(slices.size()) != r.gpus) return false;
-  return std::all_of(slices.begin(), slices.end(), [&](const Slice& s) {
-    if (s.gpu < 0 || s.gpu >= ctx_.ledger.gpu_count() || !view_.schedulable(s.gpu)) return false;
-    const GpuInfo& info = ctx_.ledger.gpu(s.gpu);
-    return r.types.test(static_cast<std::size_t>(info.type)) && s.memory_mib >= NeedOn(r, info.total_mib);
-  });
+bool Cycle::NominationUsable(const Job& job, const Request& /*r*/) const {
+  return ctx_.NominationHolds(job);
 }
 
 bool Cycle::TryNomination(int idx, const Request& r, int position) {

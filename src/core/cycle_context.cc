@@ -120,7 +120,7 @@ CycleContext::CycleContext(const Snapshot& s)
     // What each tenant holds going forward: running jobs, and pending jobs
     // with capacity nominated to them; not jobs already stopping.
     const bool holds = job.phase == JobPhase::kRunning ||
-                       (IsPending(job) && job.nomination && job.nomination->expires_at > now);
+                       (IsPending(job) && NominationHolds(job));
     if (holds && info.tenant >= 0) tenant_gpus[static_cast<std::size_t>(info.tenant)] += std::max(1, job.gpus);
   }
   min_total_by_type.assign(catalog.size(), std::numeric_limits<MiB>::max());
@@ -224,6 +224,19 @@ int CycleContext::MaxLocality(const std::string* image, const std::string* datas
   for (NodeIndex n = 0; n < ledger.node_count(); ++n) best = std::max(best, Locality(n, image, dataset));
   max_locality_.emplace(std::move(key), best);
   return best;
+}
+
+bool CycleContext::NominationHolds(const Job& job) const {
+  if (!job.nomination || job.nomination->expires_at <= now) return false;
+  const auto& slices = job.nomination->placement.slices;
+  if (static_cast<int>(slices.size()) != job.gpus || job.gpus < 1) return false;
+  const Request r = MakeRequest(job, catalog);
+  return std::all_of(slices.begin(), slices.end(), [&](const Slice& s) {
+    if (s.gpu < 0 || s.gpu >= ledger.gpu_count() || !ledger.Schedulable(s.gpu)) return false;
+    const GpuInfo& info = ledger.gpu(s.gpu);
+    const MiB need = NeedOn(r, info.total_mib);
+    return r.types.test(static_cast<std::size_t>(info.type)) && need > 0 && s.memory_mib >= need;
+  });
 }
 
 const PriorityClass* CycleContext::FindClass(std::string_view name) const {

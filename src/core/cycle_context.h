@@ -95,6 +95,12 @@ struct CycleContext {
   // GPU-seconds lost since its checkpoint, and restart overhead.
   std::pair<std::int64_t, std::int64_t> BaseCost(int idx) const;
 
+  // Whether pending job `job` holds a nomination this cycle honours: not
+  // expired, one slice per GPU it asks for, each on an existing schedulable
+  // GPU of an acceptable type and at least its need there. Others hold
+  // nothing: neither capacity nor tenant share.
+  bool NominationHolds(const Job& job) const;
+
   // The class named `name`, or nullptr (a fast ClassTable::Find).
   const PriorityClass* FindClass(std::string_view name) const;
   // Index of the tenant named `name` in snap.tenants, or -1.

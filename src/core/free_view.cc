@@ -24,7 +24,7 @@ FreeView::FreeView(const CycleContext& ctx) : ctx_(ctx) {
   // Capacity nominated to pending jobs by earlier cycles is not free for others.
   for (int idx : ctx.pending) {
     const Job& job = *ctx.jobs[idx].job;
-    if (!job.nomination || job.nomination->expires_at <= ctx.now) continue;
+    if (!ctx.NominationHolds(job)) continue;
     for (const Slice& s : job.nomination->placement.slices) {
       if (s.gpu < 0 || s.gpu >= ledger.gpu_count()) continue;
       prior_nom_[u(s.gpu)] += s.memory_mib;

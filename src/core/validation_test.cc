@@ -99,3 +99,20 @@ TEST(Validation, MultiNodeGangReasonNamesEveryNode) {
 
 }  // namespace
 }  // namespace gpusched::testing
+
+namespace gpusched::testing {
+namespace {
+
+TEST(Validation, UnusableNominationCountsNothingForItsTenant) {
+  World w("a: 1xT4; b: 1xT4");
+  w.AddTenant("vision", 0, 1);  // may hold one GPU
+  w.Queue(w.NewJob(1).Tenant("vision").Mem(GiB(4)).Nominated(Placement{{{w.Gpu("a", 0), GiB(4)}}},
+                                                               w.now + Duration(3600)));
+  ASSERT_TRUE(w.ledger.SetDrained("a", true));
+  CycleResult r = w.Cycle();
+  ASSERT_NE(FindBind(r, 1), nullptr) << ToText(r);
+  EXPECT_EQ(WhereBound(w, *FindBind(r, 1)), "b GPU 0");
+}
+
+}  // namespace
+}  // namespace gpusched::testing
