@@ -16,6 +16,11 @@ namespace gpusched {
 // consistent with each other: applying all binds to the ledger never
 // over-commits a GPU, and no job is both bound and chosen as a victim.
 //
+// A pending job with an unknown class or tenant, or a nonsense request
+// (fewer than one GPU, non-positive memory), waits as kInfeasible with a
+// reason naming the field; one above its tenant's allowance or critical
+// budget waits as kAwaitingApproval.
+//
 // Phases, after the Kubernetes scheduling framework:
 //   1. Sort     pending jobs by effective priority (class, boost, SLA
 //               pressure), then age, then submit time.
