@@ -13,8 +13,8 @@ namespace gpusched {
 
 struct Tenant {
   std::string name;
-  // GPUs this tenant may always use: while its running jobs hold no more
-  // GPUs than this, no other tenant's job preempts them.
+  // GPUs this tenant may always use: another tenant's job never preempts
+  // its jobs below this many GPUs (jobs above it, borrowed, may go).
   int guaranteed_gpus = 0;
   // GPUs it may use beyond the guarantee when they are idle; such borrowed
   // capacity is reclaimable. nullopt: no limit beyond the fleet.
