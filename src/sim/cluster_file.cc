@@ -1,0 +1,345 @@
+// Cluster-file loader: walks the YAML tree section by section, naming the
+// path of every field it reads so that errors point at the offending one.
+#include "sim/cluster_file.h"
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace gpusched::sim {
+namespace {
+
+tl::unexpected<Error> Fail(const std::string& path, ErrorCode code, const std::string& message) {
+  return MakeError(code, path.empty() ? message : fmt::format("{}: {}", path, message));
+}
+
+std::string Join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+std::string Index(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
+
+template <typename T>
+const char* Expected() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_same_v<T, std::string>) return "a string";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "an integer";
+}
+
+// Reads a scalar of type T; wrong types become errors naming `path`.
+template <typename T>
+Status ReadScalar(const YAML::Node& node, const std::string& path, T& out) {
+  if (!node.IsScalar())
+    return Fail(path, ErrorCode::kInvalidArgument, fmt::format("expected {}", Expected<T>()));
+  try {
+    out = node.as<T>();
+  } catch (const YAML::Exception&) {
+    return Fail(path, ErrorCode::kInvalidArgument,
+                fmt::format("expected {}, got \"{}\"", Expected<T>(), node.Scalar()));
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(out)) return Fail(path, ErrorCode::kInvalidArgument, "must be finite");
+  }
+  return OkStatus();
+}
+
+// A YAML mapping at `path` whose keys were checked against an allowed set.
+class Map {
+ public:
+  static Result<Map> Open(const YAML::Node& node, std::string path,
+                          std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) return Fail(path, ErrorCode::kInvalidArgument, "expected a mapping");
+    for (const auto& entry : node) {
+      const std::string key = entry.first.as<std::string>();
+      bool known = false;
+      for (std::string_view a : allowed) known = known || a == key;
+      if (!known)
+        return Fail(path, ErrorCode::kInvalidArgument, fmt::format("unknown key \"{}\"", key));
+    }
+    return Map(node, std::move(path));
+  }
+
+  bool Has(std::string_view key) const { return static_cast<bool>(node_[std::string(key)]); }
+  YAML::Node operator[](std::string_view key) const { return node_[std::string(key)]; }
+  std::string Path(std::string_view key) const { return Join(path_, key); }
+
+  // Reads `key` into `out` when present; leaves `out` as is otherwise.
+  template <typename T>
+  Status Optional(std::string_view key, T& out) const {
+    if (!Has(key)) return OkStatus();
+    return ReadScalar((*this)[key], Path(key), out);
+  }
+  // Reads the required, non-empty string `key`.
+  Status Name(std::string_view key, std::string& out) const {
+    if (!Has(key)) return Fail(Path(key), ErrorCode::kInvalidArgument, "missing");
+    if (Status s = ReadScalar((*this)[key], Path(key), out); !s) return s;
+    if (out.empty()) return Fail(Path(key), ErrorCode::kInvalidArgument, "must not be empty");
+    return OkStatus();
+  }
+  template <typename T>
+  Status Required(std::string_view key, T& out) const {
+    if (!Has(key)) return Fail(Path(key), ErrorCode::kInvalidArgument, "missing");
+    return ReadScalar((*this)[key], Path(key), out);
+  }
+  // Like Optional, then fails unless min <= out.
+  template <typename T>
+  Status AtLeast(std::string_view key, T& out, T min) const {
+    if (Status s = Optional(key, out); !s) return s;
+    if (out < min)
+      return Fail(Path(key), ErrorCode::kInvalidArgument, fmt::format("must be >= {}", min));
+    return OkStatus();
+  }
+  Status Seconds(std::string_view key, Duration& out) const {
+    std::int64_t s = out.count();
+    if (Status st = AtLeast<std::int64_t>(key, s, 0); !st) return st;
+    out = Duration(s);
+    return OkStatus();
+  }
+
+ private:
+  Map(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+  YAML::Node node_;
+  std::string path_;
+};
+
+Status ExpectSequence(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence()) return Fail(path, ErrorCode::kInvalidArgument, "expected a list");
+  return OkStatus();
+}
+
+Status ReadStrings(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
+  if (Status s = ExpectSequence(node, path); !s) return s;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    std::string text;
+    if (Status s = ReadScalar(node[i], Index(path, i), text); !s) return s;
+    out.push_back(std::move(text));
+  }
+  return OkStatus();
+}
+
+// Returns the error of a failed Status or Result expression.
+#define CF_TRY(expr)                                                               \
+  do {                                                                             \
+    if (auto cf_s = (expr); !cf_s) return tl::unexpected(std::move(cf_s.error())); \
+  } while (false)
+
+// --- nodes --------------------------------------------------------------
+
+Status ParseNodeGroup(const YAML::Node& yaml, const std::string& path, const GpuCatalog& catalog,
+                      std::vector<NodeSpec>& out) {
+  Result<Map> m = Map::Open(yaml, path, {"name", "count", "gpus", "labels"});
+  CF_TRY(m);
+  NodeSpec node;
+  std::string gpus;
+  int count = 1;
+  CF_TRY(m->Name("name", node.name));
+  CF_TRY(m->AtLeast("count", count, 1));
+  CF_TRY(m->Required("gpus", gpus));
+  Result<std::vector<GpuGroup>> groups = ParseGpuList(gpus, catalog);
+  if (!groups) return Fail(m->Path("gpus"), groups.error().code, groups.error().message);
+  for (const GpuGroup& g : *groups) {
+    for (int i = 0; i < g.count; ++i)
+      node.gpus.push_back(GpuSpec{g.type, catalog.type(g.type).memory_mib, "", true});
+  }
+  if (m->Has("labels")) CF_TRY(ReadStrings((*m)["labels"], m->Path("labels"), node.labels));
+  if (count == 1) {
+    out.push_back(std::move(node));
+    return OkStatus();
+  }
+  for (int i = 0; i < count; ++i) {
+    NodeSpec copy = node;
+    copy.name = fmt::format("{}{}", node.name, i);
+    out.push_back(std::move(copy));
+  }
+  return OkStatus();
+}
+
+Status ParseNodes(const YAML::Node& yaml, const GpuCatalog& catalog, std::vector<NodeSpec>& out) {
+  CF_TRY(ExpectSequence(yaml, "nodes"));
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < yaml.size(); ++i) {
+    const std::string path = Index("nodes", i);
+    const std::size_t first = out.size();
+    CF_TRY(ParseNodeGroup(yaml[i], path, catalog, out));
+    for (std::size_t n = first; n < out.size(); ++n) {
+      if (!names.insert(out[n].name).second) {
+        return Fail(path, ErrorCode::kAlreadyExists,
+                    fmt::format("duplicate node name \"{}\"", out[n].name));
+      }
+    }
+  }
+  return OkStatus();
+}
+
+// --- tenants ------------------------------------------------------------
+
+Status CheckClass(const Map& m, std::string_view key, const std::string& name,
+                  const ClassTable& classes) {
+  if (classes.Find(name) != nullptr) return OkStatus();
+  return Fail(m.Path(key), ErrorCode::kNotFound, fmt::format("unknown class \"{}\"", name));
+}
+
+Result<Tenant> ParseTenant(const YAML::Node& yaml, const std::string& path,
+                           const ClassTable& classes) {
+  Result<Map> m = Map::Open(yaml, path,
+                            {"name", "guaranteed_gpus", "borrow_limit_gpus", "default_class",
+                             "max_class_without_approval", "critical_budget_gpu_hours", "credit"});
+  CF_TRY(m);
+  Tenant t;
+  CF_TRY(m->Name("name", t.name));
+  CF_TRY(m->AtLeast("guaranteed_gpus", t.guaranteed_gpus, 0));
+  if (m->Has("borrow_limit_gpus")) {
+    int limit = 0;
+    CF_TRY(m->AtLeast("borrow_limit_gpus", limit, 0));
+    t.borrow_limit_gpus = limit;
+  }
+  CF_TRY(m->Optional("default_class", t.default_class));
+  CF_TRY(CheckClass(*m, "default_class", t.default_class, classes));
+  CF_TRY(m->Optional("max_class_without_approval", t.max_class_without_approval));
+  CF_TRY(CheckClass(*m, "max_class_without_approval", t.max_class_without_approval, classes));
+  if (m->Has("critical_budget_gpu_hours")) {
+    double hours = 0;
+    CF_TRY(m->AtLeast("critical_budget_gpu_hours", hours, 0.0));
+    if (hours > 1e12)
+      return Fail(m->Path("critical_budget_gpu_hours"), ErrorCode::kInvalidArgument, "too large");
+    t.critical_budget_gpu_s = std::llround(hours * 3600.0);
+  }
+  CF_TRY(m->AtLeast("credit", t.credit, 0));
+  if (t.credit > 100) return Fail(m->Path("credit"), ErrorCode::kInvalidArgument, "must be <= 100");
+  return t;
+}
+
+Status ParseTenants(const YAML::Node& yaml, const ClassTable& classes, std::vector<Tenant>& out) {
+  CF_TRY(ExpectSequence(yaml, "tenants"));
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < yaml.size(); ++i) {
+    const std::string path = Index("tenants", i);
+    Result<Tenant> t = ParseTenant(yaml[i], path, classes);
+    CF_TRY(t);
+    if (!names.insert(t->name).second) {
+      return Fail(path, ErrorCode::kAlreadyExists,
+                  fmt::format("duplicate tenant name \"{}\"", t->name));
+    }
+    out.push_back(std::move(*t));
+  }
+  return OkStatus();
+}
+
+// --- classes ------------------------------------------------------------
+
+Result<SlaTarget> ParseSla(const YAML::Node& yaml, const std::string& path) {
+  Result<Map> m = Map::Open(yaml, path, {"percentile", "max_wait_s"});
+  CF_TRY(m);
+  SlaTarget sla;
+  CF_TRY(m->Optional("percentile", sla.percentile));
+  CF_TRY(m->Seconds("max_wait_s", sla.max_wait));
+  return sla;
+}
+
+Result<PriorityClass> ParseClass(const YAML::Node& yaml, const std::string& path) {
+  Result<Map> m =
+      Map::Open(yaml, path, {"name", "value", "policy", "sla", "min_runtime_s", "grace_s"});
+  CF_TRY(m);
+  PriorityClass pc;
+  CF_TRY(m->Required("name", pc.name));
+  CF_TRY(m->Required("value", pc.value));
+  if (m->Has("policy")) {
+    std::string text;
+    CF_TRY(m->Optional("policy", text));
+    Result<PreemptionPolicy> p = ParsePreemptionPolicy(text);
+    if (!p) return Fail(m->Path("policy"), p.error().code, p.error().message);
+    pc.policy = *p;
+  }
+  if (m->Has("sla")) {
+    Result<SlaTarget> sla = ParseSla((*m)["sla"], m->Path("sla"));
+    CF_TRY(sla);
+    pc.sla = *sla;
+  }
+  CF_TRY(m->Seconds("min_runtime_s", pc.min_runtime));
+  CF_TRY(m->Seconds("grace_s", pc.preemption_grace));
+  return pc;
+}
+
+Result<ClassTable> ParseClasses(const YAML::Node& yaml) {
+  CF_TRY(ExpectSequence(yaml, "classes"));
+  if (yaml.size() == 0)
+    return Fail("classes", ErrorCode::kInvalidArgument, "must list at least one class");
+  ClassTable table;
+  for (std::size_t i = 0; i < yaml.size(); ++i) {
+    const std::string path = Index("classes", i);
+    Result<PriorityClass> pc = ParseClass(yaml[i], path);
+    CF_TRY(pc);
+    Status added = table.Add(std::move(*pc));
+    if (!added) return Fail(path, added.error().code, added.error().message);
+  }
+  return table;
+}
+
+// --- policy -------------------------------------------------------------
+
+Status ParsePolicy(const YAML::Node& yaml, PolicyConfig& p) {
+  Result<Map> m =
+      Map::Open(yaml, "policy",
+                {"max_preemptions_per_window", "preemption_window_s", "restart_overhead_s",
+                 "restart_overhead_uncached_s", "enable_preemption", "enable_backfill",
+                 "enable_defrag", "reclaim_equal_priority"});
+  CF_TRY(m);
+  CF_TRY(m->AtLeast("max_preemptions_per_window", p.max_preemptions_per_window, 0));
+  CF_TRY(m->Seconds("preemption_window_s", p.preemption_window));
+  CF_TRY(m->Seconds("restart_overhead_s", p.restart_overhead));
+  CF_TRY(m->Seconds("restart_overhead_uncached_s", p.restart_overhead_uncached));
+  CF_TRY(m->Optional("enable_preemption", p.enable_preemption));
+  CF_TRY(m->Optional("enable_backfill", p.enable_backfill));
+  CF_TRY(m->Optional("enable_defrag", p.enable_defrag));
+  CF_TRY(m->Optional("reclaim_equal_priority", p.reclaim_equal_priority));
+  return OkStatus();
+}
+
+// --- the document -------------------------------------------------------
+
+Result<ClusterConfig> ParseDocument(const YAML::Node& root, const GpuCatalog& catalog) {
+  ClusterConfig config{{}, {}, ClassTable::Defaults(), PolicyConfig{}};
+  if (root.IsNull()) return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
+  Result<Map> m = Map::Open(root, "", {"nodes", "tenants", "classes", "policy"});
+  CF_TRY(m);
+  if (!m->Has("nodes")) return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
+  CF_TRY(ParseNodes((*m)["nodes"], catalog, config.nodes));
+  if (m->Has("classes")) {
+    Result<ClassTable> classes = ParseClasses((*m)["classes"]);
+    CF_TRY(classes);
+    config.classes = std::move(*classes);
+  }
+  if (m->Has("tenants")) CF_TRY(ParseTenants((*m)["tenants"], config.classes, config.tenants));
+  if (config.tenants.empty()) {
+    Tenant fallback;
+    fallback.name = "default";
+    config.tenants.push_back(std::move(fallback));
+  }
+  if (m->Has("policy")) CF_TRY(ParsePolicy((*m)["policy"], config.policy));
+  return config;
+}
+
+}  // namespace
+
+Result<ClusterConfig> ParseClusterFile(std::string_view yaml_text, const GpuCatalog& catalog) {
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    return ParseDocument(root, catalog);
+  } catch (const YAML::ParserException& e) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("malformed YAML at line {}, column {}: {}", e.mark.line + 1,
+                                 e.mark.column + 1, e.msg));
+  } catch (const YAML::Exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("invalid cluster file: {}", e.what()));
+  }
+}
+
+}  // namespace gpusched::sim
