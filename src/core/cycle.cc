@@ -107,14 +107,14 @@ void Cycle::Consider(int idx, int position) {
   // 3. Approval: class above the tenant's allowance, or critical budget spent.
   if (NeedsApproval(idx, r, position)) return;
   // 4. Capacity freed for it by an earlier preemption or defragmentation.
-  if (TryNomination(idx, r, position)) return;
+  if (TryNomination(idx, position)) return;
   // 5. Tenant limit: guarantee plus borrowing limit.
   if (auto limit = TenantLimit(ji)) {
     AddWait(idx, WaitCode::kTenantLimit, *limit, position);
     return;
   }
   // 6. Filter and score on free capacity; then backfill on reserved capacity.
-  if (TryBind(idx, r, position) || TryBackfill(idx, r, position)) return;
+  if (TryBind(idx, r) || TryBackfill(idx, r)) return;
   // 7. Nothing fits: defragment, preempt, reserve, or wait with the reason.
   Blocked(idx, r, position);
 }
@@ -156,16 +156,11 @@ bool Cycle::IsCriticalClass(const PriorityClass& cls) const {
   return critical && critical->name == cls.name;
 }
 
-// A nomination is honoured only while it still describes a placement this
-// job may take: every GPU exists, is schedulable and of an acceptable type,
-// one slice per GPU the job asks for, each at least the job's need there.
-bool Cycle::NominationUsable(const Job& job, const Request& /*r*/) const {
-  return ctx_.NominationHolds(job);
-}
-
-bool Cycle::TryNomination(int idx, const Request& r, int position) {
+// Binds the job on capacity freed for it, or keeps it waiting for its
+// victims, while its nomination holds (CycleContext::NominationHolds).
+bool Cycle::TryNomination(int idx, int position) {
   const Job& job = *ctx_.jobs[idx].job;
-  if (!NominationUsable(job, r)) return false;
+  if (!ctx_.NominationHolds(job)) return false;
   const Placement& nominated = job.nomination->placement;
   const std::string where = ctx_.ledger.GpuName(nominated.slices[0].gpu);
   const bool ready = std::all_of(nominated.slices.begin(), nominated.slices.end(), [&](const Slice& s) {
@@ -218,7 +213,7 @@ std::optional<std::string> Cycle::TenantLimit(const JobInfo& ji) const {
                      t->name, used, ji.job->gpus, limit, t->guaranteed_gpus, *t->borrow_limit_gpus);
 }
 
-bool Cycle::TryBind(int idx, const Request& r, int /*position*/) {
+bool Cycle::TryBind(int idx, const Request& r) {
   const Shape shape = ShapeOf(r);
   if (no_fit_.contains(shape)) {
     ++result_.stats.shape_cache_hits;
@@ -252,7 +247,7 @@ std::string Cycle::NodesOf(const Placement& p) const {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-bool Cycle::TryBackfill(int idx, const Request& r, int /*position*/) {
+bool Cycle::TryBackfill(int idx, const Request& r) {
   if (!ctx_.policy.enable_backfill || view_.held_gpus().empty()) return false;
   const Job& job = *ctx_.jobs[idx].job;
   // When it would end on each type that holds reserved capacity; a job that

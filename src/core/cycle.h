@@ -56,11 +56,10 @@ class Cycle {
   // Counts the job's GPUs for its tenant (it starts, or capacity is being
   // freed for it) and charges its critical GPU-seconds.
   void Charge(int idx);
-  bool NominationUsable(const Job& job, const Request& r) const;
-  bool TryNomination(int idx, const Request& r, int position);
+  bool TryNomination(int idx, int position);
   std::optional<std::string> TenantLimit(const JobInfo& ji) const;
-  bool TryBind(int idx, const Request& r, int position);
-  bool TryBackfill(int idx, const Request& r, int position);
+  bool TryBind(int idx, const Request& r);
+  bool TryBackfill(int idx, const Request& r);
   std::string NodesOf(const Placement& p) const;
   void Blocked(int idx, const Request& r, int position);
   bool TryDefrag(int idx, const Request& r, const NoFit& nf);

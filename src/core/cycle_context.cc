@@ -189,10 +189,10 @@ std::span<const Occupant> CycleContext::occupants(GpuIndex g) const {
   return {occupants_.data() + occ_begin_[i], occupants_.data() + occ_begin_[i + 1]};
 }
 
-// Facts about every running job that preemption, reservations and
-// defragmentation need, computed together on first use: one pass over the
-// jobs in snapshot order touches their memory sequentially, so the searches
-// after it read only these compact arrays.
+// Facts about a running job that preemption, reservations and
+// defragmentation need, computed in the constructor's pass over the jobs (in
+// snapshot order, so their memory is read sequentially); the searches after
+// it read only these compact arrays.
 void CycleContext::ComputeFacts(int r) {
   const auto i = static_cast<std::size_t>(r);
   const Job& job = *jobs[r].job;
@@ -257,14 +257,6 @@ int CycleContext::FindTenant(std::string_view name,
   }
   auto it = index.find(name);
   return it == index.end() ? -1 : it->second;
-}
-
-GpuTypeId CycleContext::RunningType(int idx) const {
-  return type_of_[static_cast<std::size_t>(idx)];
-}
-
-NodeIndex CycleContext::RunningNode(int idx) const {
-  return node_of_[static_cast<std::size_t>(idx)];
 }
 
 int CycleContext::Locality(NodeIndex n, const std::string* image,

@@ -106,10 +106,6 @@ struct CycleContext {
   // Index of the tenant named `name` in snap.tenants, or -1.
   int FindTenant(std::string_view name, const std::unordered_map<std::string_view, int>& index) const;
 
-  // GPU type and node of running job `idx` (its first slice's GPU); the
-  // node is -1 for a job the ledger holds no slice of.
-  GpuTypeId RunningType(int idx) const;
-  NodeIndex RunningNode(int idx) const;
   // Whether the node holds the job's image and dataset (labels).
   int Locality(NodeIndex n, const std::string* image, const std::string* dataset) const;
   // The best Locality any node offers for this image and dataset (cached).

@@ -27,7 +27,6 @@ class FreeView {
   explicit FreeView(const CycleContext& ctx);
 
   MiB avail(GpuIndex g) const { return avail_[u(g)]; }
-  MiB held(GpuIndex g) const { return held_[u(g)]; }
   MiB held_left(GpuIndex g) const { return held_[u(g)] - held_used_[u(g)]; }
   Instant held_from(GpuIndex g) const { return held_from_[u(g)]; }
   JobId held_for(GpuIndex g) const { return held_for_[u(g)]; }
@@ -37,8 +36,6 @@ class FreeView {
   // Nominated capacity this GPU holds for `job` from earlier cycles.
   MiB nominated_for(GpuIndex g, JobId job) const;
   bool schedulable(GpuIndex g) const { return schedulable_[u(g)]; }
-  // Largest avail on a schedulable GPU of node `n`.
-  MiB node_max(NodeIndex n) const { return NodeKth(n, 1); }
   // The k-th largest avail among the schedulable GPUs of node `n` (k >= 1);
   // 0 when the node has fewer than k such GPUs. A gang of k GPUs needing m
   // each can only fit on nodes where NodeKth(n, k) >= m.
