@@ -321,6 +321,7 @@ Result<ClusterConfig> ParseDocument(const YAML::Node& root, const GpuCatalog& ca
     Tenant fallback;
     fallback.name = "default";
     config.tenants.push_back(std::move(fallback));
+    config.open_tenants = true;
   }
   if (m->Has("policy")) CF_TRY(ParsePolicy((*m)["policy"], config.policy));
   return config;

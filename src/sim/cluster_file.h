@@ -49,6 +49,9 @@ struct ClusterConfig {
   std::vector<Tenant> tenants;  // at least one ("default" when none given)
   ClassTable classes;           // ClassTable::Defaults() when none given
   PolicyConfig policy;          // defaults, overridden by the file's `policy:`
+  // True when the file names no tenants: the replay then adds every tenant a
+  // trace names, with default settings, instead of rejecting it.
+  bool open_tenants = false;
 };
 
 // Parses a cluster file's YAML text. Errors name the path of the offending

@@ -179,6 +179,11 @@ Status SetOthers(std::string_view key, const json& v, LineState& s) {
     j.preemptible = v.get<bool>();
     return OkStatus();
   }
+  if (key == "exclusive") {
+    if (!v.is_boolean()) return Invalid(v, "true or false");
+    j.exclusive = v.get<bool>();
+    return OkStatus();
+  }
   return MakeError(ErrorCode::kNotFound, "");  // not a field name
 }
 
@@ -202,7 +207,9 @@ Status Finish(LineState& s, std::size_t line) {
     if (s.precision) params->precision = *s.precision;
     s.job.model = *params;
   }
-  if (!s.job.memory_mib && !s.job.model) return LineError(line, "needs memory_mib or model");
+  if (!s.job.memory_mib && !s.job.model && !s.job.exclusive) {
+    return LineError(line, "needs memory_mib, model or \"exclusive\": true");
+  }
   const bool by_epochs = s.has_epochs && s.has_epoch_s;
   if (s.has_duration_s && (s.has_epochs || s.has_epoch_s)) {
     return LineError(line, "give epochs and epoch_s, or duration_s, not both");

@@ -6,7 +6,7 @@
 //
 // Field names: id, submit_s, tenant, class, gpus, memory_mib, model, batch,
 // imgsz, precision, gpu_types, epochs, epoch_s, duration_s, save_period,
-// preemptible. Any other field is an error, so a typo never silently falls
+// preemptible, exclusive. Any other field is an error, so a typo never silently falls
 // back to a default.
 #pragma once
 
@@ -37,6 +37,16 @@ struct TraceJob {
   double duration_s = 0;                   // or: the whole run on a T4
   int save_period = 1;                     // epochs between checkpoints, >= 1
   bool preemptible = true;
+  // Whole GPUs: no other job shares them (memory_mib may then be absent).
+  bool exclusive = false;
+  // A share of whichever card the job lands on, in 1/1000 (0: none). Set by
+  // readers of traces that give GPU shares rather than memory (PAI's
+  // gpu_milli); takes the place of memory_mib.
+  int memory_permille = 0;
+  // True: epoch_s/duration_s are T4 times, scaled by each GPU type's speed.
+  // False: they are run times as recorded (real traces), replayed unscaled
+  // on whatever type the job lands.
+  bool speed_scaled = true;
 };
 
 // Parses JSON Lines text into the trace's jobs, sorted by submit_s; jobs
@@ -56,7 +66,8 @@ struct TraceJob {
 //   gpu_types   list of non-empty strings
 //   epochs (integer >= 1) with epoch_s (number > 0), or duration_s (number > 0)
 //   save_period integer >= 1 (default 1); preemptible: bool (default true)
-// A job needs memory_mib or model (or both).
+//   exclusive   bool (default false): whole GPUs, shared with no other job
+// A job needs memory_mib, model, or exclusive: true.
 //
 // Fails on the first bad line with a message naming the 1-based line number
 // and the field, e.g. `line 7: "gpus": must be an integer >= 1, got -2`;

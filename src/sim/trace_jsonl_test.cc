@@ -146,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"DuplicateId", R"({"id": "a", "memory_mib": 1, "duration_s": 1})",
                 R"(line 4: duplicate id "a")"},
         BadLine{"NoMemoryNorModel", R"({"id": "c", "duration_s": 1})",
-                "line 4: needs memory_mib or model"},
+                "line 4: needs memory_mib, model or \"exclusive\": true"},
         BadLine{"NoDuration", R"({"id": "c", "memory_mib": 1, "epochs": 3})",
                 "line 4: needs epochs and epoch_s, or duration_s"},
         BadLine{"BothDurations",
