@@ -289,7 +289,9 @@ Status ParsePolicy(const YAML::Node& yaml, PolicyConfig& p) {
       Map::Open(yaml, "policy",
                 {"max_preemptions_per_window", "preemption_window_s", "restart_overhead_s",
                  "restart_overhead_uncached_s", "enable_preemption", "enable_backfill",
-                 "enable_defrag", "reclaim_equal_priority"});
+                 "enable_defrag", "enable_reservations", "reclaim_equal_priority",
+                 "enforce_preemption_limits", "enforce_guarantees", "wait_instead",
+                 "respect_min_runtime", "nomination_ttl_s", "max_reservations"});
   CF_TRY(m);
   CF_TRY(m->AtLeast("max_preemptions_per_window", p.max_preemptions_per_window, 0));
   CF_TRY(m->Seconds("preemption_window_s", p.preemption_window));
@@ -299,6 +301,13 @@ Status ParsePolicy(const YAML::Node& yaml, PolicyConfig& p) {
   CF_TRY(m->Optional("enable_backfill", p.enable_backfill));
   CF_TRY(m->Optional("enable_defrag", p.enable_defrag));
   CF_TRY(m->Optional("reclaim_equal_priority", p.reclaim_equal_priority));
+  CF_TRY(m->Optional("enable_reservations", p.enable_reservations));
+  CF_TRY(m->Optional("enforce_preemption_limits", p.enforce_preemption_limits));
+  CF_TRY(m->Optional("enforce_guarantees", p.enforce_guarantees));
+  CF_TRY(m->Optional("wait_instead", p.wait_instead));
+  CF_TRY(m->Optional("respect_min_runtime", p.respect_min_runtime));
+  CF_TRY(m->Seconds("nomination_ttl_s", p.nomination_ttl));
+  CF_TRY(m->AtLeast("max_reservations", p.max_reservations, 0));
   return OkStatus();
 }
 

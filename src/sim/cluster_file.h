@@ -23,6 +23,13 @@
 //     enable_backfill: true
 //     enable_defrag: true
 //     reclaim_equal_priority: false
+//     enable_reservations: true
+//     enforce_preemption_limits: true
+//     enforce_guarantees: true
+//     wait_instead: true       # wait for a job about to end rather than preempt
+//     respect_min_runtime: true
+//     nomination_ttl_s: 600
+//     max_reservations: 16
 //
 // `gpus` uses the compact GPU list of ParseGpuList; `policy` of a class is
 // PreemptLowerPriority or Never. Every key but `name` and `gpus` (nodes) and

@@ -2,9 +2,9 @@
 // scheduling core (RunCycle), the same function the server calls.
 //
 // Time is whole seconds from the trace start. Events are job arrivals, job
-// ends, preempted jobs' exits (after their class's grace) and periodic
-// retries; after the events of one instant the loop runs a scheduling cycle
-// when something changed (an arrival, freed capacity, a retry tick) and
+// ends, preempted jobs' exits (after their class's grace) and wake-ups (see
+// SimOptions); after the events of one instant the loop runs a scheduling
+// cycle when something changed (an arrival, freed capacity, a wake-up) and
 // applies its decisions the way the server's driver does:
 //   - a bind allocates the placement; a job that ran before pays the restart
 //     overhead (PolicyConfig::restart_overhead, or restart_overhead_uncached
@@ -40,10 +40,14 @@ namespace gpusched::sim {
 struct SimOptions {
   std::string policy_name = "gpusched";  // for the report only
   PolicyConfig policy;                   // the knobs the core runs with
-  // A cycle runs at least this often (virtual seconds) while jobs wait, so
-  // that time-based conditions (minimum runtimes, SLA pressure, expiring
-  // nominations and preemption windows) are seen without an event.
+  // Besides events, cycles run when a time-based condition may change a
+  // decision: a running job passes its class's minimum runtime, a
+  // preemption leaves the limit's window, a nomination expires. When the
+  // core defers jobs (its per-cycle work bound), the next cycle runs
+  // `retry_interval_s` later; while jobs wait, one runs at least every
+  // `idle_tick_s` as a guard.
   std::int64_t retry_interval_s = 60;
+  std::int64_t idle_tick_s = 3600;
   // Timeline samples for the report: about this many, evenly spaced.
   int timeline_samples = 400;
   // Stop the replay at this virtual time (seconds); jobs not finished by

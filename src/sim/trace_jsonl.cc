@@ -179,6 +179,8 @@ Status SetOthers(std::string_view key, const json& v, LineState& s) {
     j.preemptible = v.get<bool>();
     return OkStatus();
   }
+  if (key == "image") return ReadNonEmptyString(v).map([&](std::string i) { j.image = i; });
+  if (key == "dataset") return ReadNonEmptyString(v).map([&](std::string d) { j.dataset = d; });
   if (key == "exclusive") {
     if (!v.is_boolean()) return Invalid(v, "true or false");
     j.exclusive = v.get<bool>();

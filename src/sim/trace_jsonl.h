@@ -6,7 +6,7 @@
 //
 // Field names: id, submit_s, tenant, class, gpus, memory_mib, model, batch,
 // imgsz, precision, gpu_types, epochs, epoch_s, duration_s, save_period,
-// preemptible, exclusive. Any other field is an error, so a typo never silently falls
+// preemptible, exclusive, image, dataset. Any other field is an error, so a typo never silently falls
 // back to a default.
 #pragma once
 
@@ -47,6 +47,10 @@ struct TraceJob {
   // False: they are run times as recorded (real traces), replayed unscaled
   // on whatever type the job lands.
   bool speed_scaled = true;
+  // Container image and data set, matched against node labels
+  // "image:<ref>" / "dataset:<name>" (cache locality; empty: none).
+  std::string image;
+  std::string dataset;
 };
 
 // Parses JSON Lines text into the trace's jobs, sorted by submit_s; jobs
@@ -67,6 +71,8 @@ struct TraceJob {
 //   epochs (integer >= 1) with epoch_s (number > 0), or duration_s (number > 0)
 //   save_period integer >= 1 (default 1); preemptible: bool (default true)
 //   exclusive   bool (default false): whole GPUs, shared with no other job
+//   image, dataset  non-empty strings: what a node must have cached for a
+//               cheap restart (matched against its "image:"/"dataset:" labels)
 // A job needs memory_mib, model, or exclusive: true.
 //
 // Fails on the first bad line with a message naming the 1-based line number
