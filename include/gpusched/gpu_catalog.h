@@ -34,7 +34,8 @@ struct GpuType {
 class GpuCatalog {
  public:
   // The built-in catalog: GTX1650, T4, RTX3060, A4000, RTX3090, A10, L4,
-  // V100-16, V100-32, A100-40, A100-80, H100, A10G (ids in this order).
+  // V100-16, V100-32, A100-40, A100-80, H100, A10G, P100, P40 (ids in this
+  // order; new types are appended so that existing ids never change).
   static GpuCatalog BuiltIn();
 
   // Adds a type. Fails (and changes nothing) when the name or an alias is

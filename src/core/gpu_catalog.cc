@@ -52,6 +52,7 @@ std::vector<std::string_view> Spellings(const GpuType& type) {
 //
 // Speed: approximate mixed-precision training throughput relative to a T4
 // (= 1000), from public ResNet-50 / BERT / YOLO training benchmarks, rounded.
+// P100 16280 and P40 24451 MiB are nvidia-smi's figures for those boards.
 // Variants of one chip (V100-16/-32, A100-40/-80) share a speed. The figure
 // only scales runtime predictions; measured epoch times replace it once the
 // runtime model has learned them.
@@ -74,6 +75,10 @@ GpuCatalog GpuCatalog::BuiltIn() {
       // AWS g5: an A10 variant with lower clocks; its own type so that
       // agents on g5 instances resolve "NVIDIA A10G".
       {"A10G", 23028, 1800, {"NVIDIA A10G"}},
+      // Pascal cards of the public cluster traces (Philly, Alibaba PAI,
+      // Tiresias). No tensor cores: mixed precision gains little on them.
+      {"P100", 16280, 900, {"Tesla P100-PCIE-16GB", "Tesla P100-SXM2-16GB"}},
+      {"P40", 24451, 700, {"Tesla P40"}},
   };
   // clang-format on
   GpuCatalog catalog;

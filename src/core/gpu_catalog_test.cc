@@ -29,8 +29,9 @@ TEST(GpuCatalogTest, BuiltInListsTheDocumentedTypesInOrder) {
   const GpuCatalog catalog = GpuCatalog::BuiltIn();
   std::vector<std::string> names;
   for (const GpuType& type : catalog.types()) names.push_back(type.name);
-  EXPECT_THAT(names, ElementsAre("GTX1650", "T4", "RTX3060", "A4000", "RTX3090", "A10", "L4",
-                                 "V100-16", "V100-32", "A100-40", "A100-80", "H100", "A10G"));
+  EXPECT_THAT(names,
+              ElementsAre("GTX1650", "T4", "RTX3060", "A4000", "RTX3090", "A10", "L4", "V100-16",
+                          "V100-32", "A100-40", "A100-80", "H100", "A10G", "P100", "P40"));
 }
 
 TEST(GpuCatalogTest, BuiltInMemoryIsInMiBAsNvidiaSmiReportsIt) {
@@ -41,6 +42,8 @@ TEST(GpuCatalogTest, BuiltInMemoryIsInMiBAsNvidiaSmiReportsIt) {
   EXPECT_EQ(catalog.type(*catalog.Find("A100-40")).memory_mib, GiB(40));
   EXPECT_EQ(catalog.type(*catalog.Find("A100-80")).memory_mib, GiB(80));
   EXPECT_EQ(catalog.type(*catalog.Find("H100")).memory_mib, 81559);
+  EXPECT_EQ(catalog.type(*catalog.Find("P100")).memory_mib, 16280);
+  EXPECT_EQ(catalog.type(*catalog.Find("P40")).memory_mib, 24451);
 }
 
 TEST(GpuCatalogTest, BuiltInSpeedIsRelativeToT4) {
@@ -53,6 +56,8 @@ TEST(GpuCatalogTest, BuiltInSpeedIsRelativeToT4) {
   EXPECT_LT(speed("V100-32"), speed("A100-80"));
   EXPECT_LT(speed("A100-80"), speed("H100"));
   EXPECT_EQ(speed("A100-40"), speed("A100-80"));
+  EXPECT_LT(speed("P40"), speed("P100"));
+  EXPECT_LT(speed("P100"), speed("T4")) << "in mixed precision the T4's tensor cores beat Pascal";
 }
 
 TEST(GpuCatalogTest, FindIgnoresCase) {
@@ -78,6 +83,9 @@ TEST(GpuCatalogTest, FindAcceptsNvmlProductNames) {
   EXPECT_EQ(Resolve(catalog, "NVIDIA RTX A4000"), "A4000");
   EXPECT_EQ(Resolve(catalog, "NVIDIA A10"), "A10");
   EXPECT_EQ(Resolve(catalog, "NVIDIA A10G"), "A10G");
+  EXPECT_EQ(Resolve(catalog, "Tesla P100-PCIE-16GB"), "P100");
+  EXPECT_EQ(Resolve(catalog, "Tesla P100-SXM2-16GB"), "P100");
+  EXPECT_EQ(Resolve(catalog, "Tesla P40"), "P40");
 }
 
 TEST(GpuCatalogTest, BareA100AndV100AreAmbiguousAndNotFound) {
