@@ -7,6 +7,7 @@
 // option at fault. No exception escapes a Run* function.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -45,5 +46,26 @@ struct EstimateOptions {
   OutputFormat output = OutputFormat::kText;
 };
 int RunEstimate(const EstimateOptions& options);
+
+// `gpusched sim`: replays a trace (or the built-in scenario) in virtual time
+// through the scheduling core under one or more policies and reports waits,
+// SLA attainment, JCT, utilization, preemptions and lost work.
+struct SimCommandOptions {
+  std::string cluster;          // cluster file; empty: the format's preset
+  std::string trace;            // trace file
+  std::string format = "jsonl"; // jsonl | philly | pai | tiresias
+  std::string scenario;         // "factory"
+  std::string policy;           // one policy, or
+  std::string compare;          // "fifo,priority,k8s,gpusched"
+  std::string json_out;         // --json FILE
+  std::string html_out;         // --html FILE
+  std::uint64_t seed = 1;
+  bool per_vc = false;
+  std::string vc_file;          // per-VC mode: philly_vc.csv
+  std::string pai_nodes;        // PAI node list
+  std::int64_t checkpoint_interval_s = 1800;
+  std::int64_t horizon_s = 0;
+};
+int RunSim(const SimCommandOptions& options);
 
 }  // namespace gpusched::cli

@@ -77,6 +77,42 @@ void AddEstimateCommand(CLI::App& app, int& exit_code) {
   command->callback([options, &exit_code] { exit_code = RunEstimate(*options); });
 }
 
+void AddSimCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SimCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "sim", "Replay a trace or scenario in virtual time and compare scheduling policies");
+  command->add_option("--cluster", o->cluster,
+                      "Cluster file (YAML); optional for philly, pai and tiresias traces");
+  command->add_option("--trace", o->trace, "Trace file");
+  command->add_option("--format", o->format, "Trace format")
+      ->check(CLI::IsMember({"jsonl", "philly", "pai", "tiresias"}))
+      ->default_val("jsonl");
+  command->add_option("--scenario", o->scenario, "Built-in scenario instead of a trace: factory")
+      ->check(CLI::IsMember({"factory"}));
+  auto* policy = command->add_option("--policy", o->policy,
+                                     "One policy: fifo, priority, k8s or gpusched (default)");
+  auto* compare =
+      command->add_option("--compare", o->compare, "Policies side by side, e.g. fifo,k8s,gpusched");
+  policy->excludes(compare);
+  command->add_option("--json", o->json_out, "Write the results as JSON to this file");
+  command->add_option("--html", o->html_out, "Write an offline HTML report to this file");
+  command->add_option("--seed", o->seed, "Seed for derived classes and scenario jitter")
+      ->default_val(1);
+  command->add_flag("--per-vc", o->per_vc,
+                    "Philly: each virtual cluster on its own (Oct-Nov 2017, philly_vc.csv sizes)");
+  command->add_option("--vc-file", o->vc_file, "Per-VC mode: the philly_vc.csv to size VCs by");
+  command->add_option("--pai-nodes", o->pai_nodes, "PAI: the node list (default: beside the trace)");
+  command
+      ->add_option("--checkpoint-interval", o->checkpoint_interval_s,
+                   "Real traces: seconds between synthetic checkpoints")
+      ->default_val(1800)
+      ->check(CLI::PositiveNumber);
+  command->add_option("--horizon", o->horizon_s, "Stop at this virtual second (0: run to the end)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
+  command->callback([o, &exit_code] { exit_code = RunSim(*o); });
+}
+
 }  // namespace
 }  // namespace gpusched::cli
 
@@ -91,6 +127,7 @@ int main(int argc, char** argv) {
   AddVersionCommand(app, exit_code);
   AddCatalogCommand(app, exit_code);
   AddEstimateCommand(app, exit_code);
+  AddSimCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
