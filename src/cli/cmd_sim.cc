@@ -41,6 +41,7 @@ Result<sim::SimRequest> MakeRequest(const SimCommandOptions& o) {
   req.pai_nodes_path = o.pai_nodes;
   req.checkpoint_interval_s = o.checkpoint_interval_s;
   req.horizon_s = o.horizon_s;
+  req.load = o.load;
   return req;
 }
 

@@ -110,6 +110,11 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   command->add_option("--horizon", o->horizon_s, "Stop at this virtual second (0: run to the end)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--load", o->load,
+                   "Arrival-rate multiplier: submit times divided by it (default 1)")
+      ->default_val(1.0)
+      ->check(CLI::PositiveNumber);
   command->callback([o, &exit_code] { exit_code = RunSim(*o); });
 }
 

@@ -2,6 +2,7 @@
 #include "sim/sim_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
@@ -192,7 +193,17 @@ Status LoadTrace(const SimRequest& req, Inputs& in) {
   return OkStatus();
 }
 
-Status Load(const SimRequest& req, Inputs& in) {
+// Divides every submit time by the load factor (order is kept).
+void ApplyLoad(double load, std::vector<Part>& parts) {
+  if (load == 1.0) return;
+  for (Part& part : parts) {
+    for (TraceJob& j : part.trace) {
+      j.submit_s = std::llround(static_cast<double>(j.submit_s) / load);
+    }
+  }
+}
+
+Status LoadInputs(const SimRequest& req, Inputs& in) {
   in.context.seed = std::to_string(req.seed);
   if (!req.scenario.empty()) {
     if (req.scenario != "factory") {
@@ -217,6 +228,17 @@ Status Load(const SimRequest& req, Inputs& in) {
         {"checkpoint_interval_s", std::to_string(req.checkpoint_interval_s)});
   }
   return req.per_vc ? LoadPerVc(req, in) : LoadTrace(req, in);
+}
+
+Status Load(const SimRequest& req, Inputs& in) {
+  if (!(req.load > 0)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("--load must be > 0, got {}", req.load));
+  }
+  if (Status st = LoadInputs(req, in); !st) return st;
+  ApplyLoad(req.load, in.parts);
+  if (req.load != 1.0) in.context.settings.push_back({"load", fmt::format("{}x arrival rate", req.load)});
+  return OkStatus();
 }
 
 }  // namespace

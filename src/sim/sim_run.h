@@ -38,6 +38,9 @@ struct SimRequest {
   std::string pai_nodes_path;
   std::int64_t checkpoint_interval_s = 1800;  // real traces: synthetic checkpoints
   std::int64_t horizon_s = 0;                 // 0: to the end
+  // Arrival-rate multiplier: every submit time is divided by it (rounded), so
+  // 4 replays the same jobs arriving four times as fast. > 0; 1: as recorded.
+  double load = 1.0;
   int timeline_samples = 400;
 };
 
