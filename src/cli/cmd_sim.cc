@@ -42,6 +42,7 @@ Result<sim::SimRequest> MakeRequest(const SimCommandOptions& o) {
   req.checkpoint_interval_s = o.checkpoint_interval_s;
   req.horizon_s = o.horizon_s;
   req.load = o.load;
+  req.cluster_fraction = o.cluster_fraction;
   return req;
 }
 

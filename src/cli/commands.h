@@ -66,6 +66,7 @@ struct SimCommandOptions {
   std::int64_t checkpoint_interval_s = 1800;
   std::int64_t horizon_s = 0;
   double load = 1.0;
+  double cluster_fraction = 1.0;
 };
 int RunSim(const SimCommandOptions& options);
 

@@ -115,6 +115,11 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
                    "Arrival-rate multiplier: submit times divided by it (default 1)")
       ->default_val(1.0)
       ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--cluster-fraction", o->cluster_fraction,
+                   "Keep this share of the nodes, evenly spread (default 1)")
+      ->default_val(1.0)
+      ->check(CLI::Range(0.0, 1.0));
   command->callback([o, &exit_code] { exit_code = RunSim(*o); });
 }
 

@@ -230,14 +230,44 @@ Status LoadInputs(const SimRequest& req, Inputs& in) {
   return req.per_vc ? LoadPerVc(req, in) : LoadTrace(req, in);
 }
 
+// Keeps node i when floor((i + 1) f) > floor(i f): round(n f) nodes, evenly
+// spread, so a list grouped by type keeps its mix.
+void ShrinkCluster(double fraction, std::vector<Part>& parts) {
+  if (fraction >= 1.0) return;
+  for (Part& part : parts) {
+    std::vector<NodeSpec> kept;
+    const std::vector<NodeSpec>& nodes = part.config.nodes;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const double lo = std::floor(static_cast<double>(i) * fraction);
+      const double hi = std::floor(static_cast<double>(i + 1) * fraction);
+      if (hi > lo) kept.push_back(nodes[i]);
+    }
+    part.config.nodes = std::move(kept);
+  }
+}
+
 Status Load(const SimRequest& req, Inputs& in) {
   if (!(req.load > 0)) {
     return MakeError(ErrorCode::kInvalidArgument,
                      fmt::format("--load must be > 0, got {}", req.load));
   }
+  if (!(req.cluster_fraction > 0 && req.cluster_fraction <= 1)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("--cluster-fraction must be in (0, 1], got {}",
+                                 req.cluster_fraction));
+  }
   if (Status st = LoadInputs(req, in); !st) return st;
   ApplyLoad(req.load, in.parts);
-  if (req.load != 1.0) in.context.settings.push_back({"load", fmt::format("{}x arrival rate", req.load)});
+  ShrinkCluster(req.cluster_fraction, in.parts);
+  if (req.load != 1.0) {
+    in.context.settings.push_back({"load", fmt::format("{}x arrival rate", req.load)});
+  }
+  if (req.cluster_fraction != 1.0) {
+    int gpus = 0;
+    for (const Part& part : in.parts) gpus += GpuCount(part.config);
+    in.context.settings.push_back(
+        {"shrunk", fmt::format("{} of the nodes kept: {} GPUs", req.cluster_fraction, gpus)});
+  }
   return OkStatus();
 }
 

@@ -41,6 +41,9 @@ struct SimRequest {
   // Arrival-rate multiplier: every submit time is divided by it (rounded), so
   // 4 replays the same jobs arriving four times as fast. > 0; 1: as recorded.
   double load = 1.0;
+  // Keep this share of the cluster's nodes, evenly spaced through the node
+  // list (so the mix of node types is kept). (0, 1]; 1: every node.
+  double cluster_fraction = 1.0;
   int timeline_samples = 400;
 };
 
