@@ -3,7 +3,8 @@
 #
 #   make test    install deps, build (warnings as errors), run the tests, then
 #                run them again under AddressSanitizer + UBSan
-#   make run     build and run the scheduling-core benchmark (for now)
+#   make run     build gpusched and replay the factory scenario under the four
+#                policies (table on stdout, build/factory-report.{json,html})
 #   make build   build everything in build/ (RelWithDebInfo)
 #   make asan    build and test under sanitizers in build-asan/
 #   make bench   build gpusched_bench in Release and run it;
@@ -25,9 +26,6 @@ BENCH_ARGS ?=
 BUILD_DIR := build
 ASAN_DIR := build-asan
 RELEASE_DIR := build-release
-
-# The benchmarks `make run` shows (see bench/).
-RUN_BENCH_FILTER := BM_FullCycle|BM_CriticalArrival
 
 export ASAN_OPTIONS ?= detect_leaks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -70,9 +68,11 @@ bench: deps
 	$(CMAKE) --build $(RELEASE_DIR) -j $(JOBS) --target gpusched_bench
 	$(RELEASE_DIR)/gpusched_bench $(if $(BENCH_FILTER),'--benchmark_filter=$(BENCH_FILTER)') $(BENCH_ARGS)
 
-# The README's main command. For now: the scheduling-core benchmark.
-run:
-	@$(MAKE) --no-print-directory bench BENCH_FILTER='$(RUN_BENCH_FILTER)'
+# The README's main command: the story of DESIGN.md, replayed in virtual time
+# through the scheduling core under fifo, priority, k8s and gpusched.
+run: build
+	$(BUILD_DIR)/gpusched sim --scenario factory --compare fifo,priority,k8s,gpusched \
+	  --json $(BUILD_DIR)/factory-report.json --html $(BUILD_DIR)/factory-report.html
 
 FORMAT_DIRS := $(wildcard include src tests bench)
 format:

@@ -117,6 +117,52 @@ else
   show bad_usage
 fi
 
+# 6. sim: the factory scenario under all four policies, with JSON and HTML
+run sim_factory sim --scenario factory --compare fifo,priority,k8s,gpusched \
+  --json "$WORK/factory.json" --html "$WORK/factory.html"
+if [[ $rc -eq 0 ]] && grep -q 'critical wait p95' "$WORK/sim_factory.out" && python3 - "$WORK/factory.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+runs = doc["runs"]
+assert [r["policy"] for r in runs] == ["fifo", "priority", "k8s", "gpusched"], runs
+keys = ["policy", "jobs", "completed", "classes", "jct_mean_s", "jct_p95_s",
+        "queue_delay_mean_s", "makespan_s", "gpu_utilization", "preemptions",
+        "max_preemptions_per_job_24h", "lost_gpu_hours", "lost_fraction",
+        "starved_jobs", "sim_wall_s", "events"]
+for r in runs:
+    missing = [k for k in keys if k not in r]
+    assert not missing, f"{r['policy']}: missing {missing}"
+    for name, c in r["classes"].items():
+        for k in ["jobs", "wait_p50_s", "wait_p95_s", "wait_p99_s", "wait_max_s",
+                  "sla_target_s", "sla_attainment"]:
+            assert k in c, f"{r['policy']}.classes.{name}: missing {k}"
+ours = runs[3]["classes"]["critical"]
+fifo = runs[0]["classes"]["critical"]
+assert ours["wait_max_s"] <= 60, ours
+assert fifo["wait_max_s"] > 3600, fifo
+assert runs[3]["completed"] == runs[3]["jobs"], runs[3]
+PY
+then
+  if grep -q '<svg' "$WORK/factory.html" && ! grep -Eq 'src="https?:' "$WORK/factory.html"; then
+    pass "sim --scenario factory --compare: table, JSON keys, offline HTML"
+  else
+    fail "sim: the HTML report lacks charts or fetches something"
+  fi
+else
+  fail "sim --scenario factory: exit $rc or JSON not as specified"; show sim_factory
+fi
+
+# 7. sim: a trace that does not parse is refused naming the line and field
+printf '{"id": "a", "gpus": -2, "memory_mib": 1, "duration_s": 1}\n' >"$WORK/bad.jsonl"
+printf 'nodes: [{name: n, gpus: 1xT4}]\n' >"$WORK/cluster.yaml"
+run sim_bad sim --cluster "$WORK/cluster.yaml" --trace "$WORK/bad.jsonl"
+if [[ $rc -eq 2 ]] && grep -q 'line 1: "gpus"' "$WORK/sim_bad.err"; then
+  pass "sim refuses a bad trace: $(head -n1 "$WORK/sim_bad.err")"
+else
+  fail "sim with a bad trace: exit $rc, expected 2 and an error naming line 1 and gpus"
+  show sim_bad
+fi
+
 if [[ $failures -ne 0 ]]; then
   echo "cli_smoke: $failures check(s) failed" >&2
   exit 1
