@@ -229,8 +229,9 @@ void Replay::Sample(std::int64_t until) {
     next_sample_ += sample_dt_;
     if (result_.timeline.size() > 2 * static_cast<size_t>(std::max(1, options_.timeline_samples))) {
       std::vector<TimelineSample>& tl = result_.timeline;
-      std::size_t kept = 0;
-      for (std::size_t i = 0; i < tl.size(); i += 2) tl[kept++] = std::move(tl[i]);
+      // tl[0] stays where it is: moving it onto itself would empty it.
+      std::size_t kept = 1;
+      for (std::size_t i = 2; i < tl.size(); i += 2) tl[kept++] = std::move(tl[i]);
       tl.resize(kept);
       sample_dt_ *= 2;
       next_sample_ = tl.back().t_s + sample_dt_;

@@ -263,10 +263,13 @@ Status Load(const SimRequest& req, Inputs& in) {
     in.context.settings.push_back({"load", fmt::format("{}x arrival rate", req.load)});
   }
   if (req.cluster_fraction != 1.0) {
-    int gpus = 0;
-    for (const Part& part : in.parts) gpus += GpuCount(part.config);
-    in.context.settings.push_back(
-        {"shrunk", fmt::format("{} of the nodes kept: {} GPUs", req.cluster_fraction, gpus)});
+    int nodes = 0, gpus = 0;
+    for (const Part& part : in.parts) {
+      nodes += static_cast<int>(part.config.nodes.size());
+      gpus += GpuCount(part.config);
+    }
+    in.context.cluster = fmt::format("{} nodes, {} GPUs: {} of the nodes of {}", nodes, gpus,
+                                     req.cluster_fraction, in.context.cluster);
   }
   return OkStatus();
 }
