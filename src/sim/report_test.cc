@@ -19,6 +19,8 @@ const ClassReport& ClassOf(const PolicyReport& report, const std::string& name) 
   static const ClassReport kNone;
   return kNone;
 }
+// A reference into a temporary report would dangle.
+const ClassReport& ClassOf(PolicyReport&& report, const std::string& name) = delete;
 
 TEST(ReportPercentile, IsTheNearestRankOfTheSortedValues) {
   const std::vector<std::int64_t> four = {10, 20, 30, 40};
@@ -47,7 +49,8 @@ TEST(ReportMetrics, ClassWaitPercentilesAreNearestRankOfStartMinusSubmit) {
   const int waits[] = {100, 10, 90, 20, 80, 30, 70, 40, 60, 50};
   for (int i = 0; i < 10; ++i)
     b.Job(Outcome("j" + std::to_string(i)).Submit(i * 7).Ran(i * 7 + waits[i], 4000));
-  const ClassReport c = ClassOf(ComputeReport(b.Build()), "normal");
+  const PolicyReport report = ComputeReport(b.Build());
+  const ClassReport c = ClassOf(report, "normal");
   EXPECT_EQ(c.jobs, 10);
   EXPECT_EQ(c.completed, 10);
   EXPECT_EQ(c.wait_p50_s, 50);   // 5th of 10
@@ -96,7 +99,8 @@ TEST(ReportMetrics, SlaAttainmentIsTheShareWithinTargetAndMetUsesTheClassPercent
 TEST(ReportMetrics, ClassWithoutTargetHasNoSlaFigures) {
   const SimResult r =
       ResultBuilder("fifo").Class("low").Job(Outcome("a").Class("low").Ran(5, 9)).Build();
-  const ClassReport& c = ClassOf(ComputeReport(r), "low");
+  const PolicyReport report = ComputeReport(r);
+  const ClassReport& c = ClassOf(report, "low");
   EXPECT_EQ(c.sla_target_s, -1);
   EXPECT_FALSE(c.sla_attainment.has_value());
   EXPECT_FALSE(c.sla_met.has_value());
