@@ -153,6 +153,10 @@ Status LoadPerVc(const SimRequest& req, Inputs& in) {
   if (req.format != TraceFormat::kPhilly) {
     return MakeError(ErrorCode::kInvalidArgument, "--per-vc needs --format philly");
   }
+  if (!req.cluster_path.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--per-vc sizes each virtual cluster from --vc-file; --cluster does not apply");
+  }
   const std::string vc_path = req.vc_path.empty()
                                   ? Sibling(req.trace_path, "../philly-helios-qssf/philly_vc.csv")
                                   : req.vc_path;
