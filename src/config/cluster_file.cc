@@ -1,6 +1,6 @@
 // Cluster-file loader: walks the YAML tree section by section, naming the
 // path of every field it reads so that errors point at the offending one.
-#include "sim/cluster_file.h"
+#include "config/cluster_file.h"
 
 #include <cmath>
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-namespace gpusched::sim {
+namespace gpusched::config {
 namespace {
 
 tl::unexpected<Error> Fail(const std::string& path, ErrorCode code, const std::string& message) {
@@ -352,4 +352,4 @@ Result<ClusterConfig> ParseClusterFile(std::string_view yaml_text, const GpuCata
   }
 }
 
-}  // namespace gpusched::sim
+}  // namespace gpusched::config

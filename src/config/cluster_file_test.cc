@@ -1,11 +1,11 @@
-#include "sim/cluster_file.h"
+#include "config/cluster_file.h"
 
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace gpusched::sim {
+namespace gpusched::config {
 namespace {
 
 using ::testing::ElementsAre;
@@ -205,4 +205,4 @@ TEST(ClusterFileErrors, MalformedYamlIsAnErrorNotAnException) {
 }
 
 }  // namespace
-}  // namespace gpusched::sim
+}  // namespace gpusched::config
