@@ -2,7 +2,11 @@
 // path of every field it reads so that errors point at the offending one.
 #include "config/cluster_file.h"
 
+#include "config/cluster_document.h"
+#include "config/yaml_fields.h"
+
 #include <cmath>
+#include <functional>
 #include <cstdint>
 #include <initializer_list>
 #include <set>
@@ -16,119 +20,11 @@
 namespace gpusched::config {
 namespace {
 
-tl::unexpected<Error> Fail(const std::string& path, ErrorCode code, const std::string& message) {
-  return MakeError(code, path.empty() ? message : fmt::format("{}: {}", path, message));
-}
-
-std::string Join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-}
-std::string Index(const std::string& path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
-
-template <typename T>
-const char* Expected() {
-  if constexpr (std::is_same_v<T, bool>) return "true or false";
-  if constexpr (std::is_same_v<T, std::string>) return "a string";
-  if constexpr (std::is_floating_point_v<T>) return "a number";
-  return "an integer";
-}
-
-// Reads a scalar of type T; wrong types become errors naming `path`.
-template <typename T>
-Status ReadScalar(const YAML::Node& node, const std::string& path, T& out) {
-  if (!node.IsScalar())
-    return Fail(path, ErrorCode::kInvalidArgument, fmt::format("expected {}", Expected<T>()));
-  try {
-    out = node.as<T>();
-  } catch (const YAML::Exception&) {
-    return Fail(path, ErrorCode::kInvalidArgument,
-                fmt::format("expected {}, got \"{}\"", Expected<T>(), node.Scalar()));
-  }
-  if constexpr (std::is_floating_point_v<T>) {
-    if (!std::isfinite(out)) return Fail(path, ErrorCode::kInvalidArgument, "must be finite");
-  }
-  return OkStatus();
-}
-
-// A YAML mapping at `path` whose keys were checked against an allowed set.
-class Map {
- public:
-  static Result<Map> Open(const YAML::Node& node, std::string path,
-                          std::initializer_list<std::string_view> allowed) {
-    if (!node.IsMap()) return Fail(path, ErrorCode::kInvalidArgument, "expected a mapping");
-    for (const auto& entry : node) {
-      const std::string key = entry.first.as<std::string>();
-      bool known = false;
-      for (std::string_view a : allowed) known = known || a == key;
-      if (!known)
-        return Fail(path, ErrorCode::kInvalidArgument, fmt::format("unknown key \"{}\"", key));
-    }
-    return Map(node, std::move(path));
-  }
-
-  bool Has(std::string_view key) const { return static_cast<bool>(node_[std::string(key)]); }
-  YAML::Node operator[](std::string_view key) const { return node_[std::string(key)]; }
-  std::string Path(std::string_view key) const { return Join(path_, key); }
-
-  // Reads `key` into `out` when present; leaves `out` as is otherwise.
-  template <typename T>
-  Status Optional(std::string_view key, T& out) const {
-    if (!Has(key)) return OkStatus();
-    return ReadScalar((*this)[key], Path(key), out);
-  }
-  // Reads the required, non-empty string `key`.
-  Status Name(std::string_view key, std::string& out) const {
-    if (!Has(key)) return Fail(Path(key), ErrorCode::kInvalidArgument, "missing");
-    if (Status s = ReadScalar((*this)[key], Path(key), out); !s) return s;
-    if (out.empty()) return Fail(Path(key), ErrorCode::kInvalidArgument, "must not be empty");
-    return OkStatus();
-  }
-  template <typename T>
-  Status Required(std::string_view key, T& out) const {
-    if (!Has(key)) return Fail(Path(key), ErrorCode::kInvalidArgument, "missing");
-    return ReadScalar((*this)[key], Path(key), out);
-  }
-  // Like Optional, then fails unless min <= out.
-  template <typename T>
-  Status AtLeast(std::string_view key, T& out, T min) const {
-    if (Status s = Optional(key, out); !s) return s;
-    if (out < min)
-      return Fail(Path(key), ErrorCode::kInvalidArgument, fmt::format("must be >= {}", min));
-    return OkStatus();
-  }
-  Status Seconds(std::string_view key, Duration& out) const {
-    std::int64_t s = out.count();
-    if (Status st = AtLeast<std::int64_t>(key, s, 0); !st) return st;
-    out = Duration(s);
-    return OkStatus();
-  }
-
- private:
-  Map(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
-  YAML::Node node_;
-  std::string path_;
-};
-
-Status ExpectSequence(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) return Fail(path, ErrorCode::kInvalidArgument, "expected a list");
-  return OkStatus();
-}
-
-Status ReadStrings(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
-  if (Status s = ExpectSequence(node, path); !s) return s;
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    std::string text;
-    if (Status s = ReadScalar(node[i], Index(path, i), text); !s) return s;
-    out.push_back(std::move(text));
-  }
-  return OkStatus();
-}
-
-// Returns the error of a failed Status or Result expression.
-#define CF_TRY(expr)                                                               \
-  do {                                                                             \
-    if (auto cf_s = (expr); !cf_s) return tl::unexpected(std::move(cf_s.error())); \
-  } while (false)
+using internal::ExpectSequence;
+using internal::Fail;
+using internal::Index;
+using internal::Map;
+using internal::ReadStrings;
 
 // --- nodes --------------------------------------------------------------
 
@@ -313,43 +209,61 @@ Status ParsePolicy(const YAML::Node& yaml, PolicyConfig& p) {
 
 // --- the document -------------------------------------------------------
 
-Result<ClusterConfig> ParseDocument(const YAML::Node& root, const GpuCatalog& catalog) {
+}  // namespace
+
+Result<ClusterConfig> ParseClusterDocument(const YAML::Node& root, const GpuCatalog& catalog,
+                                           const DocumentOptions& options) {
   ClusterConfig config{{}, {}, ClassTable::Defaults(), PolicyConfig{}};
-  if (root.IsNull()) return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
-  Result<Map> m = Map::Open(root, "", {"nodes", "tenants", "classes", "policy"});
-  CF_TRY(m);
-  if (!m->Has("nodes")) return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
-  CF_TRY(ParseNodes((*m)["nodes"], catalog, config.nodes));
-  if (m->Has("classes")) {
-    Result<ClassTable> classes = ParseClasses((*m)["classes"]);
-    CF_TRY(classes);
-    config.classes = std::move(*classes);
+  if (root.IsNull() && options.nodes_required) {
+    return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
   }
-  if (m->Has("tenants")) CF_TRY(ParseTenants((*m)["tenants"], config.classes, config.tenants));
+  std::vector<std::string_view> keys = {"nodes", "tenants", "classes", "policy"};
+  keys.insert(keys.end(), options.extra_keys.begin(), options.extra_keys.end());
+  if (!root.IsNull()) {
+    Result<Map> m = Map::Open(root, "", keys);
+    CF_TRY(m);
+    if (!m->Has("nodes") && options.nodes_required) {
+      return Fail("nodes", ErrorCode::kInvalidArgument, "missing");
+    }
+    if (m->Has("nodes")) CF_TRY(ParseNodes((*m)["nodes"], catalog, config.nodes));
+    if (m->Has("classes")) {
+      Result<ClassTable> classes = ParseClasses((*m)["classes"]);
+      CF_TRY(classes);
+      config.classes = std::move(*classes);
+    }
+    if (m->Has("tenants")) CF_TRY(ParseTenants((*m)["tenants"], config.classes, config.tenants));
+    if (m->Has("policy")) CF_TRY(ParsePolicy((*m)["policy"], config.policy));
+  }
   if (config.tenants.empty()) {
     Tenant fallback;
     fallback.name = "default";
     config.tenants.push_back(std::move(fallback));
     config.open_tenants = true;
   }
-  if (m->Has("policy")) CF_TRY(ParsePolicy((*m)["policy"], config.policy));
   return config;
 }
 
-}  // namespace
-
-Result<ClusterConfig> ParseClusterFile(std::string_view yaml_text, const GpuCatalog& catalog) {
+Result<ClusterConfig> ParseYamlText(std::string_view text,
+                                    const std::function<Result<ClusterConfig>(const YAML::Node&)>& parse) {
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
-    return ParseDocument(root, catalog);
+    const YAML::Node root = YAML::Load(std::string(text));
+    return parse(root);
   } catch (const YAML::ParserException& e) {
     return MakeError(ErrorCode::kInvalidArgument,
                      fmt::format("malformed YAML at line {}, column {}: {}", e.mark.line + 1,
                                  e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("invalid cluster file: {}", e.what()));
+    return MakeError(ErrorCode::kInvalidArgument, fmt::format("invalid configuration: {}", e.what()));
   }
+}
+
+namespace {
+}  // namespace
+
+Result<ClusterConfig> ParseClusterFile(std::string_view yaml_text, const GpuCatalog& catalog) {
+  return ParseYamlText(yaml_text, [&](const YAML::Node& root) {
+    return ParseClusterDocument(root, catalog, DocumentOptions{});
+  });
 }
 
 }  // namespace gpusched::config
