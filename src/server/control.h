@@ -1,0 +1,192 @@
+// The control plane's state and the commands that change it. One Control is
+// owned by one thread (the server's owner thread); it does no I/O and reads
+// no clock: every command gets `now`. Each command returns what it changed
+// (a ChangeSet) so that the caller can make it durable before it answers
+// (docs/control-plane.md).
+//
+// Job lifecycle:
+//   kPending   -> kRunning  (a cycle binds it: an assignment is created)
+//   kRunning   -> kStopping (a cycle preempts or moves it, or it is
+//                            cancelled: its assignment turns into a stop
+//                            order with a grace period)
+//   kStopping  -> kPending  (it exited after a preemption or a move, or its
+//                            node's lease lapsed: requeued from its newest
+//                            checkpoint, keeping its place in line)
+//   kRunning   -> kSucceeded | kFailed (it exited 0 | non-zero with no retry
+//                            left; with retries left it is requeued)
+//   kPending | kRunning | kStopping -> kCancelled (by its owner or an admin)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gpusched/cycle.h"
+#include "gpusched/job.h"
+#include "gpusched/policy.h"
+#include "gpusched/priority.h"
+#include "gpusched/runtime_model.h"
+#include "gpusched/snapshot.h"
+#include "gpusched/tenant.h"
+#include "server/fleet.h"
+
+namespace gpusched::server {
+
+enum class JobState { kPending, kRunning, kStopping, kSucceeded, kFailed, kCancelled };
+std::string_view JobStateName(JobState state);
+bool IsFinal(JobState state);
+
+// What a submission asks for, resolved by the caller from the user's job
+// spec (memory estimated, GPU types looked up); the spec itself is kept as
+// opaque JSON for the agent and for `describe`.
+struct JobRequest {
+  std::string name;
+  std::string tenant;
+  std::string class_name;  // empty: the tenant's default
+  int gpus = 1;
+  MiB memory_per_gpu_mib = 0;
+  int memory_fraction_permille = 0;
+  bool exclusive = false;
+  bool preemptible = true;
+  std::vector<GpuTypeId> gpu_types;
+  std::string image;
+  std::string dataset;
+  std::string model_key;
+  int epochs = 0;               // 0: not epoch-based
+  Duration epoch_t4{0};         // estimates on a T4, 0: unknown
+  Duration duration_t4{0};
+  int max_retries = 0;
+  std::string spec_json;
+};
+
+// One GPU of an assignment, as the agent on its node addresses it.
+struct AssignedGpu {
+  std::string node;
+  int index = 0;
+  std::string uuid;
+};
+
+// One run of a job. Agents see it once `visible_after` is durable.
+struct Assignment {
+  std::uint64_t id = 0;
+  std::vector<AssignedGpu> gpus;
+  int resume_epoch = 0;           // the checkpoint the run starts from
+  bool stop = false;              // the run must stop
+  Instant stop_deadline = kNever; // grace end: then the agent kills it
+  std::uint64_t visible_after = 0;  // the ChangeSet sequence that created it
+};
+
+struct JobRecord {
+  Job job;  // the core's view: id, phase, request, progress, queue state
+  JobState state = JobState::kPending;
+  std::string spec_json;
+  std::optional<Assignment> assignment;  // the current run
+  int retries_left = 0;
+  int exit_code = 0;
+  std::string end_reason;  // why it ended (failed / cancelled), for describe
+  Instant ended_at{};
+  // From the newest cycle, for a pending job: why it waits.
+  std::optional<Wait> wait;
+  bool cancel_requested = false;
+  // A defragmentation move's new place, claimed once the run has stopped.
+  std::optional<Nomination> after_stop;
+};
+
+// What a command changed: the caller persists these rows and events in one
+// transaction before it acknowledges the command.
+struct ChangeSet {
+  std::uint64_t seq = 0;  // this change's number (increasing)
+  std::set<JobId> jobs;
+  std::set<std::string> nodes;
+  bool settings = false;  // freezes, counters
+  struct Event {
+    JobId job = 0;  // 0: not about one job
+    std::string kind;
+    std::string text;
+  };
+  std::vector<Event> events;
+  bool empty() const { return jobs.empty() && nodes.empty() && !settings && events.empty(); }
+};
+
+// An agent's report about one assignment.
+struct Report {
+  std::uint64_t assignment = 0;
+  enum class Kind { kStarted, kEpoch, kCheckpoint, kExited } kind = Kind::kStarted;
+  int epoch = 0;          // kEpoch: epochs finished; kCheckpoint: epoch it holds
+  int exit_code = 0;      // kExited
+  std::string message;    // kExited: the log's tail or the reason
+};
+
+class Control {
+ public:
+  struct Settings {
+    ClassTable classes = ClassTable::Defaults();
+    std::vector<Tenant> tenants;
+    PolicyConfig policy;
+    Duration lease{30};
+  };
+  // REQUIRES: `catalog` outlives the Control.
+  Control(const GpuCatalog* catalog, Settings settings);
+
+  // --- users ----------------------------------------------------------
+  // Queues a job. Fails naming the field on an unknown tenant or class, a
+  // request no GPU type of the catalog could ever hold, or a GPU count
+  // above the fleet's when nodes are known.
+  Result<JobId> Submit(JobRequest request, Instant now, ChangeSet& out);
+  Status Cancel(JobId id, const std::string& by, Instant now, ChangeSet& out);
+
+  // --- agents ---------------------------------------------------------
+  Result<std::uint64_t> Register(const Registration& r, Instant now, ChangeSet& out);
+  Result<Instant> Heartbeat(const std::string& node, std::uint64_t generation,
+                            const std::vector<AgentGpu>& gpus, Instant now, ChangeSet& out);
+  // Applies reports from `node`. A report about an assignment that is not
+  // the job's current one changes nothing (it is stale) but is not an error.
+  Status ApplyReports(const std::string& node, std::uint64_t generation,
+                      const std::vector<Report>& reports, Instant now, ChangeSet& out);
+  // Runs and stops `node`'s agent must know of, durable up to `durable_seq`.
+  std::vector<std::pair<JobId, Assignment>> AssignmentsFor(const std::string& node,
+                                                           std::uint64_t durable_seq) const;
+  // Of the runs an agent says it has, those it must stop (not current).
+  std::vector<std::uint64_t> Unknown(const std::string& node,
+                                     const std::vector<std::uint64_t>& running) const;
+
+  // --- the loop -------------------------------------------------------
+  // Lapsed leases (jobs requeued), grace deadlines, then one scheduling
+  // cycle and its decisions. Returns the cycle's result for metrics.
+  CycleResult Tick(Instant now, ChangeSet& out);
+
+  // --- reads ----------------------------------------------------------
+  const JobRecord* Find(JobId id) const;
+  const std::map<JobId, JobRecord>& jobs() const { return jobs_; }
+  const ClusterLedger& ledger() const { return ledger_; }
+  const Fleet& fleet() const { return fleet_; }
+  std::uint64_t next_seq() const { return next_seq_; }
+
+ private:
+  void Begin(ChangeSet& out);
+  void Log(ChangeSet& out, JobId job, std::string kind, std::string text);
+  void Bind(const gpusched::Bind& b, Instant now, ChangeSet& out);
+  void StopRun(JobId id, Instant now, Duration grace, std::string why, ChangeSet& out);
+  void Requeue(JobRecord& r, Instant now, std::string why, ChangeSet& out);
+  void Finish(JobRecord& r, JobState state, Instant now, std::string why, ChangeSet& out);
+  void ExpireLeases(Instant now, ChangeSet& out);
+  void ApplyReport(JobRecord& r, const Report& report, Instant now, ChangeSet& out);
+  Status CheckRequest(const JobRequest& req) const;
+  Duration GraceOf(const Job& job) const;
+
+  const GpuCatalog* catalog_;
+  Settings settings_;
+  ClusterLedger ledger_;
+  Fleet fleet_;
+  RuntimeModel runtime_;
+  std::map<JobId, JobRecord> jobs_;
+  std::vector<Freeze> freezes_;
+  JobId next_job_ = 1;
+  std::uint64_t next_assignment_ = 1;
+  std::uint64_t next_seq_ = 1;
+};
+
+}  // namespace gpusched::server
