@@ -120,6 +120,9 @@ struct Report {
   std::string message;    // kExited: the log's tail or the reason
 };
 
+struct StoredJob;  // records.h
+struct Counters;   // records.h
+
 class Control {
  public:
   struct Settings {
@@ -157,6 +160,15 @@ class Control {
   // Lapsed leases (jobs requeued), grace deadlines, then one scheduling
   // cycle and its decisions. Returns the cycle's result for metrics.
   CycleResult Tick(Instant now, ChangeSet& out);
+
+  // --- restart --------------------------------------------------------
+  // Rebuilds the state from stored rows (records.h) into an empty Control:
+  // nodes first (each gets one lease to return), then jobs with the slices
+  // they held and their nominations, then the counters. Fails, naming the
+  // job or node, when a row does not fit (a slice on an unknown GPU).
+  Status Restore(std::vector<NodeState> nodes, std::vector<StoredJob> jobs,
+                 const Counters& counters, Instant now);
+  Counters counters() const;
 
   // --- reads ----------------------------------------------------------
   const JobRecord* Find(JobId id) const;
