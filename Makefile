@@ -9,6 +9,8 @@
 #   make asan    build and test under sanitizers in build-asan/
 #   make bench   build gpusched_bench in Release and run it;
 #                BENCH_FILTER=regex selects benchmarks
+#   make fuzz    build the job-spec fuzzer with Clang (libFuzzer + ASan +
+#                UBSan) in build-fuzz/ and run it for FUZZ_SECONDS (60)
 #   make format  clang-format -i on all C++ sources
 #   make clean   remove the build directories
 
@@ -22,15 +24,19 @@ CLANG_FORMAT ?= clang-format
 CMAKE_FLAGS ?=
 BENCH_FILTER ?=
 BENCH_ARGS ?=
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
 
 BUILD_DIR := build
 ASAN_DIR := build-asan
 RELEASE_DIR := build-release
+FUZZ_DIR := build-fuzz
 
 export ASAN_OPTIONS ?= detect_leaks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps configure build test unit-test asan bench run format clean
+.PHONY: all deps configure build test unit-test asan fuzz bench run format clean
 # Steps run one after another; each build uses $(JOBS) cores itself.
 .NOTPARALLEL:
 
@@ -52,7 +58,8 @@ unit-test: build
 test:
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory asan
-	@echo "make test: all tests passed (plain and under ASan+UBSan)"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+	@echo "make test: all tests passed (plain, under ASan+UBSan, and 30 s of fuzzing)"
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer. The
 # benchmarks are off, so the default target is exactly what the tests need.
@@ -61,6 +68,21 @@ asan: deps
 	  -DGPUSCHED_WERROR=ON -DGPUSCHED_SANITIZE=ON -DGPUSCHED_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
 	$(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# The job-spec parser under libFuzzer for a bounded time, built with Clang
+# (coverage-instrumented, ASan + UBSan). Seeds: fuzz/corpus/job_spec/ (read
+# only); inputs it discovers go to build-fuzz/corpus/job_spec/. A crash, a
+# sanitizer report or a round-trip mismatch stops it with a non-zero exit
+# and leaves the input as build-fuzz/crash-* (or leak-*, timeout-*, oom-*).
+fuzz: deps
+	CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) $(CMAKE) -S . -B $(FUZZ_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUSCHED_WERROR=ON -DGPUSCHED_FUZZ=ON \
+	  -DGPUSCHED_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target job_spec_fuzz
+	mkdir -p $(FUZZ_DIR)/corpus/job_spec
+	$(FUZZ_DIR)/job_spec_fuzz $(FUZZ_DIR)/corpus/job_spec fuzz/corpus/job_spec \
+	  -dict=fuzz/job_spec.dict -max_len=4096 -timeout=10 -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1
 
 bench: deps
 	$(CMAKE) -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -82,4 +104,4 @@ format:
 	echo "format: formatted $$(wc -w <<<"$$files") files"
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(RELEASE_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(RELEASE_DIR) $(FUZZ_DIR)

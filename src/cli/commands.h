@@ -70,4 +70,14 @@ struct SimCommandOptions {
 };
 int RunSim(const SimCommandOptions& options);
 
+// `gpusched server`: the control plane. Runs until SIGINT or SIGTERM, then
+// stops cleanly (every acknowledged change durable).
+struct ServerCommandOptions {
+  std::string db = "gpusched.db";      // SQLite file, created if missing
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string config;                  // server configuration file (YAML)
+  std::string admin_token;             // else $GPUSCHED_ADMIN_TOKEN
+};
+int RunServer(const ServerCommandOptions& options);
+
 }  // namespace gpusched::cli

@@ -123,6 +123,21 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   command->callback([o, &exit_code] { exit_code = RunSim(*o); });
 }
 
+void AddServerCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ServerCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "server", "Run the control plane: REST API, durable state, scheduling loop");
+  command->add_option("--db", o->db, "SQLite database file (created and migrated if missing)")
+      ->default_val("gpusched.db");
+  command->add_option("--listen", o->listen, "HOST:PORT to listen on; port 0 picks a free one")
+      ->default_val("127.0.0.1:8080");
+  command->add_option("--config", o->config,
+                      "Server configuration: tenants, classes, policy, tokens (YAML)");
+  command->add_option("--admin-token", o->admin_token,
+                      "Admin token (else $GPUSCHED_ADMIN_TOKEN); at least 16 characters");
+  command->callback([o, &exit_code] { exit_code = RunServer(*o); });
+}
+
 }  // namespace
 }  // namespace gpusched::cli
 
@@ -138,6 +153,7 @@ int main(int argc, char** argv) {
   AddCatalogCommand(app, exit_code);
   AddEstimateCommand(app, exit_code);
   AddSimCommand(app, exit_code);
+  AddServerCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

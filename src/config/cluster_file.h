@@ -54,7 +54,7 @@ namespace gpusched::config {
 struct ClusterConfig {
   std::vector<NodeSpec> nodes;  // expanded; each GPU's memory from the catalog
   std::vector<Tenant> tenants;  // at least one ("default" when none given)
-  ClassTable classes;           // ClassTable::Defaults() when none given
+  ClassTable classes = ClassTable::Defaults();  // replaced by the file's `classes:`
   PolicyConfig policy;          // defaults, overridden by the file's `policy:`
   // True when the file names no tenants: the replay then adds every tenant a
   // trace names, with default settings, instead of rejecting it.

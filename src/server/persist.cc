@@ -1,0 +1,64 @@
+#include "server/persist.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "server/records.h"
+
+namespace gpusched::server {
+
+namespace {
+constexpr const char* kCountersKey = "counters";
+}
+
+store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant now,
+                           std::int64_t& next_event_seq) {
+  store::Mutation m;
+  for (JobId id : cs.jobs) {
+    const JobRecord* r = control.Find(id);
+    if (!r) continue;
+    m.put_jobs.push_back(store::JobRow{static_cast<std::int64_t>(id), r->job.tenant,
+                                       std::string(JobStateName(r->state)),
+                                       JobToJson(*r, control.ledger())});
+  }
+  for (const std::string& name : cs.nodes) {
+    if (const NodeState* n = control.fleet().Find(name)) {
+      m.put_nodes.push_back(store::NodeRow{name, NodeToJson(*n)});
+    }
+  }
+  m.put_settings.push_back(store::SettingRow{kCountersKey, CountersToJson(control.counters())});
+  for (const ChangeSet::Event& e : cs.events) {
+    m.events.push_back(store::EventRow{next_event_seq++, static_cast<std::int64_t>(e.job),
+                                       now.time_since_epoch().count(), e.kind,
+                                       nlohmann::json{{"text", e.text}, {"change", cs.seq}}.dump()});
+  }
+  return m;
+}
+
+Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, Instant now) {
+  std::vector<NodeState> nodes;
+  for (const store::NodeRow& row : loaded.nodes) {
+    Result<NodeState> n = NodeFromJson(row.json);
+    if (!n) return MakeError(n.error().code, fmt::format("node \"{}\": {}", row.name, n.error().message));
+    nodes.push_back(std::move(*n));
+  }
+  std::vector<StoredJob> jobs;
+  for (const store::JobRow& row : loaded.jobs) {
+    Result<StoredJob> j = JobFromJson(row.json, control.ledger().catalog());
+    if (!j) return MakeError(j.error().code, fmt::format("job {}: {}", row.id, j.error().message));
+    jobs.push_back(std::move(*j));
+  }
+  Counters counters;
+  for (const store::SettingRow& row : loaded.settings) {
+    if (row.key != kCountersKey) continue;
+    Result<Counters> c = CountersFromJson(row.json);
+    if (!c) return tl::unexpected(c.error());
+    counters = *c;
+  }
+  if (Status s = control.Restore(std::move(nodes), std::move(jobs), counters, now); !s) {
+    return tl::unexpected(s.error());
+  }
+  return loaded.last_event_seq + 1;
+}
+
+}  // namespace gpusched::server

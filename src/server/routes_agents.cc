@@ -1,0 +1,152 @@
+// The agent routes: register, heartbeat, fetch assignments, report.
+#include <fmt/format.h>
+
+#include "server/server_impl.h"
+
+namespace gpusched::server {
+namespace {
+
+using nlohmann::json;
+
+// A malformed field in an agent's message, named.
+struct BadField {
+  std::string message;
+};
+
+template <typename T>
+T Field(const json& o, const char* key) {
+  if (!o.is_object() || !o.contains(key)) throw BadField{fmt::format("{}: missing", key)};
+  try {
+    return o.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw BadField{fmt::format("{}: wrong type ({})", key, o.at(key).type_name())};
+  }
+}
+
+std::vector<AgentGpu> Gpus(const json& o) {
+  std::vector<AgentGpu> gpus;
+  if (!o.contains("gpus")) return gpus;
+  for (const json& g : Field<json>(o, "gpus")) {
+    gpus.push_back(AgentGpu{Field<int>(g, "index"), g.value("uuid", ""), g.value("name", ""),
+                            g.value("memory_mib", MiB{0}), g.value("healthy", true)});
+  }
+  return gpus;
+}
+
+Report::Kind KindOf(const std::string& k) {
+  if (k == "started") return Report::Kind::kStarted;
+  if (k == "epoch") return Report::Kind::kEpoch;
+  if (k == "checkpoint") return Report::Kind::kCheckpoint;
+  if (k == "exited") return Report::Kind::kExited;
+  throw BadField{fmt::format("kind: unknown report kind \"{}\" (known: started, epoch, "
+                             "checkpoint, exited)",
+                             k)};
+}
+
+json AssignmentJson(JobId job, const Assignment& a, const std::string& node, const JobRecord& r) {
+  json gpus = json::array();
+  for (const AssignedGpu& g : a.gpus) {
+    if (g.node == node) gpus.push_back(json{{"index", g.index}, {"uuid", g.uuid}});
+  }
+  json out{{"id", a.id}, {"job", job}, {"gpus", gpus}, {"resume_epoch", a.resume_epoch},
+           {"stop", a.stop}, {"spec", json::parse(r.spec_json.empty() ? "{}" : r.spec_json, nullptr, false)}};
+  if (a.stop) out["stop_deadline"] = a.stop_deadline.time_since_epoch().count();
+  return out;
+}
+
+// Runs `h` for an agent (or admin) caller with the parsed JSON body.
+template <typename Handler>
+httplib::Server::Handler AgentRoute(Server::Impl& s, Handler h) {
+  return [&s, h](const httplib::Request& req, httplib::Response& res) {
+    auto who = s.Authenticate(req);
+    if (auto* r = std::get_if<Reply>(&who)) return Send(res, *r);
+    if (std::get<Caller>(who).role == config::Role::kTenant) {
+      return Send(res, ErrorReply(403, "forbidden", "the agent API needs an agent token"));
+    }
+    json body = json::object();
+    if (!req.body.empty()) {
+      body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return Send(res, ErrorReply(400, "invalid_argument", "the body must be a JSON object"));
+      }
+    }
+    try {
+      Send(res, h(req, body));
+    } catch (const BadField& e) {
+      Send(res, ErrorReply(400, "invalid_argument", e.message));
+    }
+  };
+}
+
+Reply Register(Server::Impl& s, const json& body) {
+  Registration reg{Field<std::string>(body, "node"), body.value("agent_id", ""), Gpus(body),
+                   body.value("labels", std::vector<std::string>{})};
+  const auto running = body.value("running", std::vector<std::uint64_t>{});
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    Result<std::uint64_t> gen = c.Register(reg, now, cs);
+    if (!gen) return ErrorReply(gen.error());
+    return Reply{200, json{{"generation", *gen},
+                           {"lease_s", c.fleet().lease().count()},
+                           {"stop", c.Unknown(reg.node, running)}}};
+  });
+}
+
+Reply Heartbeat(Server::Impl& s, const json& body) {
+  const std::string node = Field<std::string>(body, "node");
+  const auto gen = Field<std::uint64_t>(body, "generation");
+  const std::vector<AgentGpu> gpus = Gpus(body);
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    Result<Instant> lease = c.Heartbeat(node, gen, gpus, now, cs);
+    if (!lease) return ErrorReply(lease.error());
+    return Reply{200, json{{"lease_expires", lease->time_since_epoch().count()}}};
+  });
+}
+
+Reply Assignments(Server::Impl& s, const std::string& node, std::uint64_t gen) {
+  const std::uint64_t durable = s.durable_seq.load();
+  return s.Exec([&, durable](Control& c, ChangeSet&, Instant) {
+    if (Status st = c.fleet().CheckGeneration(node, gen); !st) return ErrorReply(st.error());
+    json list = json::array();
+    for (const auto& [job, a] : c.AssignmentsFor(node, durable)) {
+      list.push_back(AssignmentJson(job, a, node, *c.Find(job)));
+    }
+    return Reply{200, json{{"assignments", list}}};
+  });
+}
+
+Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
+  const auto gen = Field<std::uint64_t>(body, "generation");
+  std::vector<Report> reports;
+  for (const json& r : Field<json>(body, "reports")) {
+    reports.push_back(Report{Field<std::uint64_t>(r, "assignment"),
+                             KindOf(Field<std::string>(r, "kind")), r.value("epoch", 0),
+                             r.value("exit_code", 0), r.value("message", "")});
+  }
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    if (Status st = c.ApplyReports(node, gen, reports, now, cs); !st) return ErrorReply(st.error());
+    return Reply{200, json{{"accepted", reports.size()}}};
+  });
+}
+
+}  // namespace
+
+void AddAgentRoutes(Server::Impl& s) {
+  s.http.Post("/v1/agents/register",
+              AgentRoute(s, [&s](const httplib::Request&, const json& b) { return Register(s, b); }));
+  s.http.Post("/v1/agents/heartbeat",
+              AgentRoute(s, [&s](const httplib::Request&, const json& b) { return Heartbeat(s, b); }));
+  s.http.Get(R"(/v1/agents/([^/]+)/assignments)",
+             AgentRoute(s, [&s](const httplib::Request& req, const json&) {
+               const std::string gen = req.get_param_value("generation");
+               if (gen.empty() || gen.find_first_not_of("0123456789") != std::string::npos) {
+                 return ErrorReply(400, "invalid_argument", "generation: must be a number");
+               }
+               return Assignments(s, req.matches[1], std::stoull(gen));
+             }));
+  s.http.Post(R"(/v1/agents/([^/]+)/reports)",
+              AgentRoute(s, [&s](const httplib::Request& req, const json& b) {
+                return Reports(s, req.matches[1], b);
+              }));
+}
+
+}  // namespace gpusched::server

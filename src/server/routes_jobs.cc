@@ -1,0 +1,191 @@
+// The job routes of the REST API: submit, list, describe, cancel.
+#include <fmt/format.h>
+
+#include "api/job_spec.h"
+#include "server/resolve.h"
+#include "server/server_impl.h"
+
+namespace gpusched::server {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
+
+json Placement(const JobRecord& r) {
+  json out = json::array();
+  if (!r.assignment) return out;
+  for (const AssignedGpu& g : r.assignment->gpus) out.push_back(json{{"node", g.node}, {"gpu", g.index}});
+  return out;
+}
+
+// Whether `caller` may see jobs of `tenant`.
+bool MaySee(const Caller& caller, const std::string& tenant) {
+  return caller.role == config::Role::kAdmin ||
+         (caller.role == config::Role::kTenant && caller.tenant == tenant);
+}
+
+std::optional<JobId> ParseId(const std::string& text) {
+  JobId id = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || id > (JobId{1} << 60)) return std::nullopt;
+    id = id * 10 + static_cast<JobId>(c - '0');
+  }
+  return text.empty() ? std::nullopt : std::optional<JobId>(id);
+}
+
+template <typename Handler>
+httplib::Server::Handler Authed(Server::Impl& s, Handler h) {
+  return [&s, h](const httplib::Request& req, httplib::Response& res) {
+    auto who = s.Authenticate(req);
+    if (auto* r = std::get_if<Reply>(&who)) return Send(res, *r);
+    const Caller& caller = std::get<Caller>(who);
+    if (caller.role == config::Role::kAgent) {
+      return Send(res, ErrorReply(403, "forbidden", "an agent token may only use the agent API"));
+    }
+    Send(res, h(caller, req));
+  };
+}
+
+Reply Submit(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
+  const bool yaml = req.get_header_value("Content-Type").find("yaml") != std::string::npos;
+  Result<api::JobSpec> spec =
+      api::ParseJobSpec(req.body, yaml ? api::SpecFormat::kYaml : api::SpecFormat::kJson);
+  if (!spec) return ErrorReply(spec.error());
+  std::string tenant = spec->tenant.value_or(caller.role == config::Role::kTenant ? caller.tenant
+                                                                                   : "default");
+  if (caller.role == config::Role::kTenant && tenant != caller.tenant) {
+    return ErrorReply(403, "forbidden",
+                      fmt::format("tenant: a token of tenant \"{}\" submits for that tenant only",
+                                  caller.tenant));
+  }
+  Result<JobRequest> request = ResolveJob(*spec, tenant, *s.catalog, s.estimator);
+  if (!request) return ErrorReply(request.error());
+  return s.Exec([request = std::move(*request)](Control& c, ChangeSet& cs, Instant now) mutable {
+    Result<JobId> id = c.Submit(std::move(request), now, cs);
+    if (!id) return ErrorReply(id.error());
+    const JobRecord& r = *c.Find(*id);
+    return Reply{201, json{{"id", *id}, {"state", JobStateName(r.state)},
+                           {"class", r.job.class_name}, {"tenant", r.job.tenant}}};
+  });
+}
+
+Reply List(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
+  const std::string state = req.get_param_value("state");
+  const std::string cls = req.get_param_value("class");
+  std::string tenant = req.get_param_value("tenant");
+  if (caller.role == config::Role::kTenant) {
+    if (!tenant.empty() && tenant != caller.tenant) return Reply{200, json{{"jobs", json::array()}}};
+    tenant = caller.tenant;
+  }
+  return s.Exec([&](Control& c, ChangeSet&, Instant now) {
+    json jobs = json::array();
+    for (const auto& [id, r] : c.jobs()) {
+      if (!state.empty() && JobStateName(r.state) != state) continue;
+      if (!tenant.empty() && r.job.tenant != tenant) continue;
+      if (!cls.empty() && r.job.class_name != cls) continue;
+      jobs.push_back(JobView(r, c.ledger(), now));
+    }
+    return Reply{200, json{{"jobs", jobs}}};
+  });
+}
+
+Reply Describe(Server::Impl& s, const Caller& caller, JobId id) {
+  Reply r = s.Exec([&](Control& c, ChangeSet&, Instant now) {
+    const JobRecord* rec = c.Find(id);
+    if (!rec || !MaySee(caller, rec->job.tenant)) {
+      return ErrorReply(404, "not_found", fmt::format("no job {}", id));
+    }
+    json view = JobView(*rec, c.ledger(), now);
+    view["spec"] = json::parse(rec->spec_json.empty() ? "{}" : rec->spec_json, nullptr, false);
+    return Reply{200, view};
+  });
+  if (r.status != 200) return r;
+  store::EventQuery q;
+  q.job_id = static_cast<std::int64_t>(id);
+  q.limit = 200;
+  q.newest_first = true;  // the newest 200, shown oldest first
+  Result<std::vector<store::EventRow>> events = s.store->Events(q);
+  json history = json::array();
+  if (events) {
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+      const store::EventRow& e = *it;
+      const json detail = json::parse(e.json, nullptr, false);
+      history.push_back(json{{"time", e.time_s}, {"kind", e.kind},
+                             {"text", detail.is_object() ? detail.value("text", "") : ""}});
+    }
+  }
+  r.body["history"] = history;
+  return r;
+}
+
+Reply Cancel(Server::Impl& s, const Caller& caller, JobId id) {
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    const JobRecord* rec = c.Find(id);
+    if (!rec || !MaySee(caller, rec->job.tenant)) {
+      return ErrorReply(404, "not_found", fmt::format("no job {}", id));
+    }
+    const std::string by = caller.role == config::Role::kTenant ? "tenant " + caller.tenant
+                                                                  : "admin " + caller.name;
+    if (Status st = c.Cancel(id, by, now, cs); !st) return ErrorReply(st.error());
+    return Reply{200, JobView(*c.Find(id), c.ledger(), now)};
+  });
+}
+
+}  // namespace
+
+json JobView(const JobRecord& r, const ClusterLedger& ledger, Instant now) {
+  (void)ledger;
+  const Job& j = r.job;
+  json view{{"id", j.id},
+            {"name", j.name},
+            {"tenant", j.tenant},
+            {"class", j.class_name},
+            {"state", JobStateName(r.state)},
+            {"gpus", j.gpus},
+            {"memory_per_gpu_mib", j.memory_per_gpu_mib},
+            {"exclusive", j.exclusive},
+            {"submitted_at", Secs(j.submit_time)},
+            {"progress", {{"epochs_done", j.progress.epochs_done},
+                          {"epochs_total", j.progress.epochs_total},
+                          {"checkpoint_epoch", j.progress.checkpoint_epoch}}},
+            {"placement", Placement(r)},
+            {"preemptions", j.preempted_at.size()}};
+  if (r.state == JobState::kRunning || r.state == JobState::kStopping) {
+    view["started_at"] = Secs(j.started_at);
+  }
+  if (r.wait) {
+    json wait{{"code", WaitCodeName(r.wait->code)}, {"reason", r.wait->reason},
+              {"position", r.wait->position}};
+    if (r.wait->predicted_start) wait["predicted_start_in_s"] = (*r.wait->predicted_start - now).count();
+    view["wait"] = wait;
+  }
+  if (IsFinal(r.state)) {
+    view["ended_at"] = Secs(r.ended_at);
+    view["end_reason"] = r.end_reason;
+    if (r.state == JobState::kFailed) view["exit_code"] = r.exit_code;
+  }
+  return view;
+}
+
+void AddJobRoutes(Server::Impl& s) {
+  s.http.Post("/v1/jobs", Authed(s, [&s](const Caller& c, const httplib::Request& req) {
+                return Submit(s, c, req);
+              }));
+  s.http.Get("/v1/jobs", Authed(s, [&s](const Caller& c, const httplib::Request& req) {
+               return List(s, c, req);
+             }));
+  s.http.Get(R"(/v1/jobs/([^/]+))", Authed(s, [&s](const Caller& c, const httplib::Request& req) {
+               const std::optional<JobId> id = ParseId(req.matches[1]);
+               if (!id) return ErrorReply(400, "invalid_argument", "job id: must be a number");
+               return Describe(s, c, *id);
+             }));
+  s.http.Post(R"(/v1/jobs/([^/]+)/cancel)",
+              Authed(s, [&s](const Caller& c, const httplib::Request& req) {
+                const std::optional<JobId> id = ParseId(req.matches[1]);
+                if (!id) return ErrorReply(400, "invalid_argument", "job id: must be a number");
+                return Cancel(s, c, *id);
+              }));
+}
+
+}  // namespace gpusched::server
