@@ -163,6 +163,50 @@ else
   show sim_bad
 fi
 
+# 8. server: starts on a free port, answers, accepts a job, stops on SIGTERM
+TOKEN=0123456789abcdef-smoke
+"$GPUSCHED" server --db "$WORK/server.db" --listen 127.0.0.1:0 --admin-token "$TOKEN" \
+  >"$WORK/server.out" 2>"$WORK/server.err" &
+server_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o '127.0.0.1:[0-9]*' "$WORK/server.out" 2>/dev/null | head -n1 | cut -d: -f2 || true)
+  [[ -n "$port" ]] && break
+  sleep 0.1
+done
+if [[ -z "$port" ]]; then
+  fail "server: never printed its address"; cat "$WORK/server.err" >&2
+else
+  if python3 - "$port" "$TOKEN" <<'PY'
+import json, sys, urllib.request
+port, token = sys.argv[1], sys.argv[2]
+base = f"http://127.0.0.1:{port}"
+assert urllib.request.urlopen(base + "/healthz").read() == b"ok\n"
+job = b"name: smoke\nultralytics: {model: yolov8n.pt, data: d.yaml, epochs: 3}\n"
+req = urllib.request.Request(base + "/v1/jobs", data=job, method="POST",
+    headers={"Authorization": "Bearer " + token, "Content-Type": "application/yaml"})
+created = json.load(urllib.request.urlopen(req))
+req = urllib.request.Request(f"{base}/v1/jobs/{created['id']}",
+    headers={"Authorization": "Bearer " + token})
+view = json.load(urllib.request.urlopen(req))
+assert view["name"] == "smoke" and view["state"] == "pending", view
+PY
+  then
+    pass "server on port $port: healthz, submit, describe"
+  else
+    fail "server: the API did not answer as expected"; cat "$WORK/server.err" >&2
+  fi
+fi
+kill -TERM "$server_pid" 2>/dev/null || true
+server_rc=0
+for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$server_pid" 2>/dev/null; then
+  kill -KILL "$server_pid"; fail "server: did not stop within 10 s of SIGTERM"
+else
+  wait "$server_pid" || server_rc=$?
+  [[ $server_rc -eq 0 ]] && pass "server stopped cleanly on SIGTERM" || fail "server exit $server_rc"
+fi
+
 if [[ $failures -ne 0 ]]; then
   echo "cli_smoke: $failures check(s) failed" >&2
   exit 1

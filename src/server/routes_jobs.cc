@@ -84,7 +84,7 @@ Reply List(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
       if (!state.empty() && JobStateName(r.state) != state) continue;
       if (!tenant.empty() && r.job.tenant != tenant) continue;
       if (!cls.empty() && r.job.class_name != cls) continue;
-      jobs.push_back(JobView(r, c.ledger(), now));
+      jobs.push_back(JobView(r, now));
     }
     return Reply{200, json{{"jobs", jobs}}};
   });
@@ -96,7 +96,7 @@ Reply Describe(Server::Impl& s, const Caller& caller, JobId id) {
     if (!rec || !MaySee(caller, rec->job.tenant)) {
       return ErrorReply(404, "not_found", fmt::format("no job {}", id));
     }
-    json view = JobView(*rec, c.ledger(), now);
+    json view = JobView(*rec, now);
     view["spec"] = json::parse(rec->spec_json.empty() ? "{}" : rec->spec_json, nullptr, false);
     return Reply{200, view};
   });
@@ -128,14 +128,13 @@ Reply Cancel(Server::Impl& s, const Caller& caller, JobId id) {
     const std::string by = caller.role == config::Role::kTenant ? "tenant " + caller.tenant
                                                                   : "admin " + caller.name;
     if (Status st = c.Cancel(id, by, now, cs); !st) return ErrorReply(st.error());
-    return Reply{200, JobView(*c.Find(id), c.ledger(), now)};
+    return Reply{200, JobView(*c.Find(id), now)};
   });
 }
 
 }  // namespace
 
-json JobView(const JobRecord& r, const ClusterLedger& ledger, Instant now) {
-  (void)ledger;
+json JobView(const JobRecord& r, Instant now) {
   const Job& j = r.job;
   json view{{"id", j.id},
             {"name", j.name},

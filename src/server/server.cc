@@ -104,7 +104,7 @@ void Server::Impl::Commit(const ChangeSet& cs, std::function<void(const Status&)
 void Server::Impl::Fail(const Status& s) {
   if (failed.exchange(true)) return;
   fmt::print(stderr, "gpusched server: stopping: {}\n", s ? "" : s.error().message);
-  std::thread([this] { http.stop(); }).detach();
+  http.stop();  // thread-safe: wakes the listener, which returns; Stop() joins it
 }
 
 void Server::Impl::OwnerLoop() {

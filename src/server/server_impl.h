@@ -91,6 +91,6 @@ void AddAgentRoutes(Server::Impl& s);
 void Send(httplib::Response& res, const Reply& r);
 
 // The API view of a job (what `describe` shows).
-nlohmann::json JobView(const JobRecord& r, const ClusterLedger& ledger, Instant now);
+nlohmann::json JobView(const JobRecord& r, Instant now);
 
 }  // namespace gpusched::server
