@@ -159,17 +159,17 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   });
   AddJobRoutes(*impl);
   AddAgentRoutes(*impl);
-  const int port = impl->options.port == 0 ? impl->http.bind_to_any_port(impl->options.host)
-                                           : (impl->http.bind_to_port(impl->options.host,
-                                                                      impl->options.port)
-                                                  ? impl->options.port
-                                                  : -1);
+  int port = impl->options.port;
+  if (port == 0) {
+    port = impl->http.bind_to_any_port(impl->options.host);
+  } else if (!impl->http.bind_to_port(impl->options.host, port)) {
+    port = -1;
+  }
   if (port < 0) {
     return MakeError(ErrorCode::kFailedPrecondition,
                      fmt::format("cannot listen on {}:{}", impl->options.host, impl->options.port));
   }
   impl->port = port;
-  impl->stopped_future = impl->stopped.get_future().share();
   impl->owner = std::thread([p = impl.get()] { p->OwnerLoop(); });
   impl->listener = std::thread([p = impl.get()] { p->http.listen_after_bind(); });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -191,15 +191,7 @@ void Server::Stop() {
     if (impl_->owner.joinable()) impl_->owner.join();
     impl_->committer.reset();  // drains: every acknowledged change is durable
     impl_->store.reset();
-    impl_->stopped.set_value();
   });
-}
-
-void Server::Wait() {
-  while (impl_->stopped_future.wait_for(std::chrono::milliseconds(200)) !=
-         std::future_status::ready) {
-    if (impl_->failed) return;
-  }
 }
 
 Server::~Server() { Stop(); }

@@ -41,9 +41,6 @@ class Server {
   // Stops accepting requests, finishes the owner's queue, makes every
   // acknowledged change durable, closes the store. Idempotent.
   void Stop();
-  // Blocks until Stop() is called (from another thread or a signal handler
-  // thread) or the server fails.
-  void Wait();
 
   struct Impl;
 

@@ -64,8 +64,6 @@ struct Server::Impl {
   std::int64_t next_event_seq = 1;          // owner thread only
   std::atomic<std::uint64_t> durable_seq{0};
   std::atomic<bool> failed{false};
-  std::promise<void> stopped;
-  std::shared_future<void> stopped_future;
   std::once_flag stop_once;
 
   Instant Now() const { return options.clock(); }

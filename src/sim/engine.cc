@@ -138,10 +138,9 @@ void Replay::Wake(std::int64_t t) {
   Push(t, EventKind::kTick, -1, 0);
 }
 
-void Replay::RunCycleAt(std::int64_t now) {
-  dirty_ = false;
-  last_cycle_ = now;
-  ++result_.cycles;
+// Brings running jobs' progress up to `now` and runs one cycle over every
+// live job, as the server does.
+CycleResult Replay::CycleNow(std::int64_t now) {
   RefreshProgress(now);
   Snapshot snap;
   snap.now = Instant(std::chrono::seconds(now));
@@ -150,7 +149,14 @@ void Replay::RunCycleAt(std::int64_t now) {
   snap.policy = options_.policy;
   snap.jobs = active_;
   snap.tenants = tenants_;
-  const CycleResult r = RunCycle(snap);
+  return RunCycle(snap);
+}
+
+void Replay::RunCycleAt(std::int64_t now) {
+  dirty_ = false;
+  last_cycle_ = now;
+  ++result_.cycles;
+  const CycleResult r = CycleNow(now);
   last_cycle_acted_ = !r.binds.empty() || !r.preemptions.empty() || !r.defrags.empty();
   const bool deferred = std::any_of(r.waits.begin(), r.waits.end(),
                                     [](const Wait& w) { return w.code == WaitCode::kDeferred; });
@@ -241,15 +247,7 @@ void Replay::Sample(std::int64_t until) {
 
 // Why each job still waiting at the end waits: one more cycle's reasons.
 void Replay::RecordFinalWaits(std::int64_t now) {
-  RefreshProgress(now);
-  Snapshot snap;
-  snap.now = Instant(std::chrono::seconds(now));
-  snap.ledger = &ledger_;
-  snap.classes = &classes_;
-  snap.policy = options_.policy;
-  snap.jobs = active_;
-  snap.tenants = tenants_;
-  const CycleResult r = RunCycle(snap);
+  const CycleResult r = CycleNow(now);
   for (const Wait& w : r.waits) {
     result_.jobs[static_cast<size_t>(w.job - 1)].wait_reason = w.reason;
   }

@@ -68,6 +68,7 @@ class Replay {
   std::int64_t NextTime() const;
   void Arrive(int trace_index, std::int64_t now);
   void Handle(const Event& e);
+  CycleResult CycleNow(std::int64_t now);
   void RunCycleAt(std::int64_t now);
   void RefreshProgress(std::int64_t now);
   void Wake(std::int64_t t);
