@@ -39,6 +39,9 @@ enum class JobState { kPending, kRunning, kStopping, kSucceeded, kFailed, kCance
 std::string_view JobStateName(JobState state);
 bool IsFinal(JobState state);
 
+std::string_view FreezeScopeName(FreezeScope scope);  // "cluster", "tenant", "job"
+std::optional<FreezeScope> ParseFreezeScope(std::string_view name);
+
 // What a submission asks for, resolved by the caller from the user's job
 // spec (memory estimated, GPU types looked up); the spec itself is kept as
 // opaque JSON for the agent and for `describe`.
@@ -86,6 +89,8 @@ struct JobRecord {
   std::optional<Assignment> assignment;  // the current run
   int retries_left = 0;
   int exit_code = 0;
+  // The start of its first run (for SLA: wait = first start - submission).
+  std::optional<Instant> first_started_at;
   std::string end_reason;  // why it ended (failed / cancelled), for describe
   Instant ended_at{};
   // From the newest cycle, for a pending job: why it waits.
@@ -141,6 +146,28 @@ class Control {
   Result<JobId> Submit(JobRequest request, Instant now, ChangeSet& out);
   Status Cancel(JobId id, const std::string& by, Instant now, ChangeSet& out);
 
+  // --- operators (control_ops.cc) -------------------------------------
+  // Runs job `id` under `class_name` until `until` (then its own class
+  // again). Fails on an unknown job or class, a finished job, or `until` not
+  // after `now`.
+  Status Boost(JobId id, const std::string& class_name, Instant until, const std::string& by,
+               Instant now, ChangeSet& out);
+  // Approves a pending job: it no longer waits in AwaitingApproval and
+  // competes from now on. Fails on an unknown, finished, running or already
+  // approved job.
+  Status Approve(JobId id, const std::string& by, Instant now, ChangeSet& out);
+  // Adds a freeze (jobs in scope are never victims) or, when one with the
+  // same scope and target exists, moves its expiry. Fails on an unknown
+  // tenant or job, a cluster freeze with a target, or an expiry not after
+  // `now`.
+  Result<Freeze> AddFreeze(Freeze freeze, const std::string& by, Instant now, ChangeSet& out);
+  // Removes the freezes of `scope` and `target`; returns how many.
+  int RemoveFreezes(FreezeScope scope, const std::string& target, const std::string& by,
+                    ChangeSet& out);
+  // Drains (no new work; running work stays until it ends or is moved) or
+  // undrains a node. Fails on an unknown node.
+  Status SetDrained(const std::string& node, bool drained, const std::string& by, ChangeSet& out);
+
   // --- agents ---------------------------------------------------------
   Result<std::uint64_t> Register(const Registration& r, Instant now, ChangeSet& out);
   Result<Instant> Heartbeat(const std::string& node, std::uint64_t generation,
@@ -167,7 +194,7 @@ class Control {
   // they held and their nominations, then the counters. Fails, naming the
   // job or node, when a row does not fit (a slice on an unknown GPU).
   Status Restore(std::vector<NodeState> nodes, std::vector<StoredJob> jobs,
-                 const Counters& counters, Instant now);
+                 const Counters& counters, std::vector<Freeze> freezes, Instant now);
   Counters counters() const;
 
   // --- reads ----------------------------------------------------------
@@ -175,6 +202,8 @@ class Control {
   const std::map<JobId, JobRecord>& jobs() const { return jobs_; }
   const ClusterLedger& ledger() const { return ledger_; }
   const Fleet& fleet() const { return fleet_; }
+  const std::vector<Freeze>& freezes() const { return freezes_; }
+  const Settings& settings() const { return settings_; }
   std::uint64_t next_seq() const { return next_seq_; }
 
  private:
@@ -185,6 +214,7 @@ class Control {
   void Requeue(JobRecord& r, Instant now, std::string why, ChangeSet& out);
   void Finish(JobRecord& r, JobState state, Instant now, std::string why, ChangeSet& out);
   void ExpireLeases(Instant now, ChangeSet& out);
+  void ExpireOperatorActions(Instant now, ChangeSet& out);  // boosts, freezes
   void ApplyReport(JobRecord& r, const Report& report, Instant now, ChangeSet& out);
   Status CheckRequest(const JobRequest& req) const;
   Duration GraceOf(const Job& job) const;

@@ -17,6 +17,7 @@ void Control::Bind(const gpusched::Bind& b, Instant now, ChangeSet& out) {
   j.phase = JobPhase::kRunning;
   j.started_at = now;
   j.last_checkpoint_at = now;
+  if (!r.first_started_at) r.first_started_at = now;
   j.nomination.reset();
   j.progress.epochs_done = j.progress.checkpoint_epoch;
   r.state = JobState::kRunning;
@@ -103,6 +104,7 @@ void Control::ExpireLeases(Instant now, ChangeSet& out) {
 
 CycleResult Control::Tick(Instant now, ChangeSet& out) {
   ExpireLeases(now, out);
+  ExpireOperatorActions(now, out);
   std::vector<Job> live;
   for (auto& [id, r] : jobs_) {
     if (IsFinal(r.state)) continue;

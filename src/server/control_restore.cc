@@ -24,7 +24,7 @@ Result<Placement> ToPlacement(const std::vector<AssignedGpu>& gpus, const std::v
 }  // namespace
 
 Status Control::Restore(std::vector<NodeState> nodes, std::vector<StoredJob> jobs,
-                        const Counters& counters, Instant now) {
+                        const Counters& counters, std::vector<Freeze> freezes, Instant now) {
   GPUSCHED_CHECK(jobs_.empty() && fleet_.nodes().empty(), "Restore needs an empty Control");
   for (NodeState& n : nodes) {
     if (Status s = fleet_.Restore(std::move(n), now, ledger_); !s) return s;
@@ -54,6 +54,7 @@ Status Control::Restore(std::vector<NodeState> nodes, std::vector<StoredJob> job
   next_job_ = std::max<JobId>(counters.next_job, max_job + 1);
   next_assignment_ = std::max<std::uint64_t>(counters.next_assignment, max_assignment + 1);
   next_seq_ = std::max<std::uint64_t>(counters.next_seq, 1);
+  freezes_ = std::move(freezes);
   return OkStatus();
 }
 

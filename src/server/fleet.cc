@@ -73,6 +73,7 @@ Result<std::uint64_t> Fleet::Register(const Registration& r, Instant now, Cluste
   state.gpus = r.gpus;
   state.labels = r.labels;
   GPUSCHED_CHECK(ledger.SetNodeHealthy(r.node, true).has_value(), r.node);
+  GPUSCHED_CHECK(ledger.SetDrained(r.node, state.drained).has_value(), r.node);
   GPUSCHED_CHECK(ApplyHealth(state, ledger).has_value(), r.node);
   return state.generation;
 }
@@ -147,8 +148,18 @@ Status Fleet::Restore(NodeState state, Instant now, ClusterLedger& ledger) {
   state.lease_expires = now + lease_;
   state.lost = false;
   const std::string name = state.name;
+  const bool drained = state.drained;
   nodes_[name] = std::move(state);
+  if (Status s = ledger.SetDrained(name, drained); !s) return s;
   return ApplyHealth(nodes_[name], ledger);
+}
+
+Status Fleet::SetDrained(const std::string& node, bool drained, ClusterLedger& ledger) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return MakeError(ErrorCode::kNotFound, fmt::format("no node \"{}\"", node));
+  if (Status s = ledger.SetDrained(node, drained); !s) return s;
+  it->second.drained = drained;
+  return OkStatus();
 }
 
 const NodeState* Fleet::Find(const std::string& node) const {

@@ -45,6 +45,7 @@ struct NodeState {
   Instant registered_at{};
   Instant lease_expires{};
   bool lost = false;  // the lease lapsed and the node has not registered again
+  bool drained = false;  // an operator's drain: no new work (kept across registrations)
   std::vector<AgentGpu> gpus;
   std::vector<std::string> labels;
 };
@@ -74,6 +75,10 @@ class Fleet {
   // Nodes whose lease lapsed at or before `now` and that were not lost yet:
   // marks them lost and unhealthy in the ledger, and returns their names.
   std::vector<std::string> ExpireLeases(Instant now, ClusterLedger& ledger);
+
+  // Drains (no new work is placed; running work stays) or undrains `node`.
+  // Fails with kNotFound for an unknown node.
+  Status SetDrained(const std::string& node, bool drained, ClusterLedger& ledger);
 
   // Restores a node from the store at startup: known, generation kept,
   // lease running from `now` so that its agent has one lease to return.

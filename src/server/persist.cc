@@ -9,6 +9,7 @@ namespace gpusched::server {
 
 namespace {
 constexpr const char* kCountersKey = "counters";
+constexpr const char* kFreezesKey = "freezes";
 }
 
 store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant now,
@@ -27,6 +28,9 @@ store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant 
     }
   }
   m.put_settings.push_back(store::SettingRow{kCountersKey, CountersToJson(control.counters())});
+  if (cs.settings) {
+    m.put_settings.push_back(store::SettingRow{kFreezesKey, FreezesToJson(control.freezes())});
+  }
   for (const ChangeSet::Event& e : cs.events) {
     m.events.push_back(store::EventRow{next_event_seq++, static_cast<std::int64_t>(e.job),
                                        now.time_since_epoch().count(), e.kind,
@@ -49,13 +53,21 @@ Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, 
     jobs.push_back(std::move(*j));
   }
   Counters counters;
+  std::vector<Freeze> freezes;
   for (const store::SettingRow& row : loaded.settings) {
-    if (row.key != kCountersKey) continue;
-    Result<Counters> c = CountersFromJson(row.json);
-    if (!c) return tl::unexpected(c.error());
-    counters = *c;
+    if (row.key == kCountersKey) {
+      Result<Counters> c = CountersFromJson(row.json);
+      if (!c) return tl::unexpected(c.error());
+      counters = *c;
+    } else if (row.key == kFreezesKey) {
+      Result<std::vector<Freeze>> f = FreezesFromJson(row.json);
+      if (!f) return tl::unexpected(f.error());
+      freezes = std::move(*f);
+    }
   }
-  if (Status s = control.Restore(std::move(nodes), std::move(jobs), counters, now); !s) {
+  if (Status s = control.Restore(std::move(nodes), std::move(jobs), counters, std::move(freezes),
+                                 now);
+      !s) {
     return tl::unexpected(s.error());
   }
   return loaded.last_event_seq + 1;

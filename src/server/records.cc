@@ -139,6 +139,7 @@ std::string JobToJson(const JobRecord& r, const ClusterLedger& ledger) {
          {"end_reason", r.end_reason},
          {"ended_at", Secs(r.ended_at)},
          {"cancel_requested", r.cancel_requested}};
+  if (r.first_started_at) o["first_started_at"] = Secs(*r.first_started_at);
   if (r.assignment) o["assignment"] = AssignmentJson(*r.assignment);
   if (const Placement* p = ledger.placement(r.job.id)) o["held"] = Slices(*p, ledger);
   if (r.job.nomination) {
@@ -161,6 +162,9 @@ Result<StoredJob> JobFromJson(std::string_view text, const GpuCatalog& catalog) 
     Get(o, "end_reason", r.end_reason);
     r.ended_at = At(o.at("ended_at").get<std::int64_t>());
     Get(o, "cancel_requested", r.cancel_requested);
+    if (o.contains("first_started_at")) {
+      r.first_started_at = At(o["first_started_at"].get<std::int64_t>());
+    }
     if (o.contains("assignment")) r.assignment = ReadAssignment(o["assignment"]);
     if (o.contains("held")) ReadSlices(o["held"], s.held, s.held_mib);
     if (o.contains("nomination")) {
@@ -183,7 +187,8 @@ std::string NodeToJson(const NodeState& n) {
                         {"memory_mib", g.memory_mib}, {"healthy", g.healthy}});
   }
   return json{{"name", n.name}, {"agent_id", n.agent_id}, {"generation", n.generation},
-              {"registered_at", Secs(n.registered_at)}, {"gpus", gpus}, {"labels", n.labels}}
+              {"registered_at", Secs(n.registered_at)}, {"gpus", gpus}, {"labels", n.labels},
+              {"drained", n.drained}}
       .dump();
 }
 
@@ -201,9 +206,34 @@ Result<NodeState> NodeFromJson(std::string_view text) {
                                 g.at("healthy").get<bool>()});
     }
     Get(o, "labels", n.labels);
+    n.drained = o.value("drained", false);
     return n;
   } catch (const std::exception& e) {
     return MakeError(ErrorCode::kInvalidArgument, fmt::format("not a node record: {}", e.what()));
+  }
+}
+
+std::string FreezesToJson(const std::vector<Freeze>& freezes) {
+  json out = json::array();
+  for (const Freeze& f : freezes) {
+    out.push_back(json{{"scope", FreezeScopeName(f.scope)}, {"target", f.target},
+                       {"expires_at", Secs(f.expires_at)}});
+  }
+  return out.dump();
+}
+
+Result<std::vector<Freeze>> FreezesFromJson(std::string_view text) {
+  try {
+    std::vector<Freeze> out;
+    for (const json& f : json::parse(text)) {
+      const std::optional<FreezeScope> scope = ParseFreezeScope(f.at("scope").get<std::string>());
+      if (!scope) throw std::runtime_error("unknown freeze scope");
+      out.push_back(Freeze{*scope, f.at("target").get<std::string>(),
+                           At(f.at("expires_at").get<std::int64_t>())});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, fmt::format("not a freeze list: {}", e.what()));
   }
 }
 

@@ -37,6 +37,9 @@ struct Counters {
   std::uint64_t next_assignment = 1;
   std::uint64_t next_seq = 1;
 };
+std::string FreezesToJson(const std::vector<Freeze>& freezes);
+Result<std::vector<Freeze>> FreezesFromJson(std::string_view json);
+
 std::string CountersToJson(const Counters& c);
 Result<Counters> CountersFromJson(std::string_view json);
 

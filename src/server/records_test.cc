@@ -61,7 +61,7 @@ TEST(Records, AControlRebuiltFromItsRowsHasTheSameJobsRunsAndLedger) {
 
   Control after(&Catalog(), Defaults());
   const Instant later = now + Duration(5);
-  ASSERT_TRUE(after.Restore(nodes, std::move(jobs), *counters, later).has_value());
+  ASSERT_TRUE(after.Restore(nodes, std::move(jobs), *counters, {}, later).has_value());
   EXPECT_EQ(after.Find(running)->state, JobState::kRunning);
   EXPECT_EQ(after.Find(running)->assignment->id, run);
   EXPECT_EQ(after.Find(running)->job.progress.checkpoint_epoch, 3);

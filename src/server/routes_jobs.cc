@@ -19,34 +19,6 @@ json Placement(const JobRecord& r) {
   return out;
 }
 
-// Whether `caller` may see jobs of `tenant`.
-bool MaySee(const Caller& caller, const std::string& tenant) {
-  return caller.role == config::Role::kAdmin ||
-         (caller.role == config::Role::kTenant && caller.tenant == tenant);
-}
-
-std::optional<JobId> ParseId(const std::string& text) {
-  JobId id = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || id > (JobId{1} << 60)) return std::nullopt;
-    id = id * 10 + static_cast<JobId>(c - '0');
-  }
-  return text.empty() ? std::nullopt : std::optional<JobId>(id);
-}
-
-template <typename Handler>
-httplib::Server::Handler Authed(Server::Impl& s, Handler h) {
-  return [&s, h](const httplib::Request& req, httplib::Response& res) {
-    auto who = s.Authenticate(req);
-    if (auto* r = std::get_if<Reply>(&who)) return Send(res, *r);
-    const Caller& caller = std::get<Caller>(who);
-    if (caller.role == config::Role::kAgent) {
-      return Send(res, ErrorReply(403, "forbidden", "an agent token may only use the agent API"));
-    }
-    Send(res, h(caller, req));
-  };
-}
-
 Reply Submit(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
   const bool yaml = req.get_header_value("Content-Type").find("yaml") != std::string::npos;
   Result<api::JobSpec> spec =
@@ -125,14 +97,30 @@ Reply Cancel(Server::Impl& s, const Caller& caller, JobId id) {
     if (!rec || !MaySee(caller, rec->job.tenant)) {
       return ErrorReply(404, "not_found", fmt::format("no job {}", id));
     }
-    const std::string by = caller.role == config::Role::kTenant ? "tenant " + caller.tenant
-                                                                  : "admin " + caller.name;
-    if (Status st = c.Cancel(id, by, now, cs); !st) return ErrorReply(st.error());
+    if (Status st = c.Cancel(id, CallerName(caller), now, cs); !st) return ErrorReply(st.error());
     return Reply{200, JobView(*c.Find(id), now)};
   });
 }
 
 }  // namespace
+
+bool MaySee(const Caller& caller, const std::string& tenant) {
+  return caller.role == config::Role::kAdmin ||
+         (caller.role == config::Role::kTenant && caller.tenant == tenant);
+}
+
+std::optional<JobId> ParseId(const std::string& text) {
+  JobId id = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || id > (JobId{1} << 60)) return std::nullopt;
+    id = id * 10 + static_cast<JobId>(c - '0');
+  }
+  return text.empty() ? std::nullopt : std::optional<JobId>(id);
+}
+
+std::string CallerName(const Caller& caller) {
+  return caller.role == config::Role::kTenant ? "tenant " + caller.tenant : "admin " + caller.name;
+}
 
 json JobView(const JobRecord& r, Instant now) {
   const Job& j = r.job;
@@ -149,7 +137,11 @@ json JobView(const JobRecord& r, Instant now) {
                           {"epochs_total", j.progress.epochs_total},
                           {"checkpoint_epoch", j.progress.checkpoint_epoch}}},
             {"placement", Placement(r)},
-            {"preemptions", j.preempted_at.size()}};
+            {"preemptions", j.preempted_at.size()},
+            {"awaiting_approval", r.wait && r.wait->code == WaitCode::kAwaitingApproval}};
+  if (j.boost && j.boost->expires_at > now) {
+    view["boost"] = json{{"class", j.boost->class_name}, {"expires_at", Secs(j.boost->expires_at)}};
+  }
   if (r.state == JobState::kRunning || r.state == JobState::kStopping) {
     view["started_at"] = Secs(j.started_at);
   }

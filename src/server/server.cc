@@ -158,6 +158,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
     res.set_content("ok\n", "text/plain");
   });
   AddJobRoutes(*impl);
+  AddOpsRoutes(*impl);
+  AddEventRoutes(*impl);
   AddAgentRoutes(*impl);
   int port = impl->options.port;
   if (port == 0) {

@@ -83,10 +83,45 @@ struct Server::Impl {
 
 // Route registration, one file per group.
 void AddJobRoutes(Server::Impl& s);
+void AddOpsRoutes(Server::Impl& s);
+void AddEventRoutes(Server::Impl& s);
 void AddAgentRoutes(Server::Impl& s);
 
 // Sends `r` as JSON.
 void Send(httplib::Response& res, const Reply& r);
+
+// Whether `caller` may see jobs of `tenant` (admin: all; tenant: its own).
+bool MaySee(const Caller& caller, const std::string& tenant);
+// A job id from a path segment; nullopt unless it is a plain number.
+std::optional<JobId> ParseId(const std::string& text);
+// Who did it, for the event log: "admin ops", "tenant quality".
+std::string CallerName(const Caller& caller);
+
+// A user route (admin or tenant token; an agent token is refused with 403):
+// authenticates, then sends what `h(caller, request)` replies.
+template <typename Handler>
+httplib::Server::Handler Authed(Server::Impl& s, Handler h) {
+  return [&s, h](const httplib::Request& req, httplib::Response& res) {
+    auto who = s.Authenticate(req);
+    if (auto* r = std::get_if<Reply>(&who)) return Send(res, *r);
+    const Caller& caller = std::get<Caller>(who);
+    if (caller.role == config::Role::kAgent) {
+      return Send(res, ErrorReply(403, "forbidden", "an agent token may only use the agent API"));
+    }
+    Send(res, h(caller, req));
+  };
+}
+
+// A route for admin tokens only (403 for the others).
+template <typename Handler>
+httplib::Server::Handler AdminOnly(Server::Impl& s, Handler h) {
+  return Authed(s, [h](const Caller& caller, const httplib::Request& req) {
+    if (caller.role != config::Role::kAdmin) {
+      return ErrorReply(403, "forbidden", "this operation needs an admin token");
+    }
+    return h(caller, req);
+  });
+}
 
 // The API view of a job (what `describe` shows).
 nlohmann::json JobView(const JobRecord& r, Instant now);

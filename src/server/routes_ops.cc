@@ -1,0 +1,363 @@
+// The operations routes of the REST API: boost and approve a job, freezes,
+// nodes and drains, the SLA report, classes and tenants. The event log is in
+// routes_events.cc.
+#include <fmt/format.h>
+
+#include "server/server_impl.h"
+#include "server/sla.h"
+
+namespace gpusched::server {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
+
+// The body as a JSON object, or the 400 reply.
+std::variant<json, Reply> Body(const httplib::Request& req) {
+  if (req.body.empty()) return json::object();
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ErrorReply(400, "invalid_argument", "the body must be a JSON object");
+  }
+  return body;
+}
+
+// A positive whole number of seconds in `body[key]`, or the 400 reply.
+std::variant<std::int64_t, Reply> Seconds(const json& body, const char* key) {
+  if (!body.contains(key)) {
+    return ErrorReply(400, "invalid_argument", fmt::format("{}: missing (seconds)", key));
+  }
+  const json& v = body.at(key);
+  if (!v.is_number_integer() || v.get<std::int64_t>() <= 0 ||
+      v.get<std::int64_t>() > std::int64_t{10} * 365 * 86400) {
+    return ErrorReply(400, "invalid_argument",
+                      fmt::format("{}: must be a whole number of seconds, 1 to 10 years, got {}",
+                                  key, v.dump()));
+  }
+  return v.get<std::int64_t>();
+}
+
+// Fields of the body other than `known` are an error naming the first.
+std::optional<Reply> UnknownField(const json& body, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return ErrorReply(400, "invalid_argument", fmt::format("{}: unknown field", key));
+    }
+  }
+  return std::nullopt;
+}
+
+// A tenant may boost its own jobs up to the class it may use without
+// approval; above it, boosting is an operator's decision.
+std::optional<Reply> BoostAllowed(const Caller& caller, const Control& c, const std::string& cls) {
+  if (caller.role == config::Role::kAdmin) return std::nullopt;
+  const auto& tenants = c.settings().tenants;
+  const auto t = std::find_if(tenants.begin(), tenants.end(),
+                              [&](const Tenant& x) { return x.name == caller.tenant; });
+  const PriorityClass* wanted = c.settings().classes.Find(cls);
+  const PriorityClass* allowed =
+      t == tenants.end() ? nullptr : c.settings().classes.Find(t->max_class_without_approval);
+  if (wanted && allowed && wanted->value <= allowed->value) return std::nullopt;
+  return ErrorReply(403, "forbidden",
+                    fmt::format("class: boosting to \"{}\" needs an admin token (tenant \"{}\" may "
+                                "boost up to \"{}\")",
+                                cls, caller.tenant,
+                                t == tenants.end() ? "" : t->max_class_without_approval));
+}
+
+Reply Boost(Server::Impl& s, const Caller& caller, JobId id, const httplib::Request& req) {
+  auto body = Body(req);
+  if (auto* r = std::get_if<Reply>(&body)) return *r;
+  const json& b = std::get<json>(body);
+  if (auto bad = UnknownField(b, {"class", "for_s"})) return *bad;
+  if (!b.contains("class") || !b.at("class").is_string()) {
+    return ErrorReply(400, "invalid_argument", "class: missing (the class to run under)");
+  }
+  const std::string cls = b.at("class").get<std::string>();
+  auto secs = Seconds(b, "for_s");
+  if (auto* r = std::get_if<Reply>(&secs)) return *r;
+  const Duration length{std::get<std::int64_t>(secs)};
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    const JobRecord* rec = c.Find(id);
+    if (!rec || !MaySee(caller, rec->job.tenant)) {
+      return ErrorReply(404, "not_found", fmt::format("no job {}", id));
+    }
+    if (auto denied = BoostAllowed(caller, c, cls)) return *denied;
+    if (Status st = c.Boost(id, cls, now + length, CallerName(caller), now, cs); !st) {
+      return ErrorReply(st.error());
+    }
+    return Reply{200, JobView(*c.Find(id), now)};
+  });
+}
+
+Reply Approve(Server::Impl& s, const Caller& caller, JobId id) {
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    if (Status st = c.Approve(id, CallerName(caller), now, cs); !st) return ErrorReply(st.error());
+    return Reply{200, JobView(*c.Find(id), now)};
+  });
+}
+
+json FreezeJson(const Freeze& f) {
+  return json{{"scope", FreezeScopeName(f.scope)}, {"target", f.target},
+              {"expires_at", Secs(f.expires_at)}};
+}
+
+// Whether a tenant caller may see `f`: cluster freezes, its own tenant's,
+// and those of its own jobs.
+bool MaySeeFreeze(const Caller& caller, const Control& c, const Freeze& f) {
+  if (caller.role == config::Role::kAdmin || f.scope == FreezeScope::kCluster) return true;
+  if (f.scope == FreezeScope::kTenant) return f.target == caller.tenant;
+  const std::optional<JobId> id = ParseId(f.target);
+  const JobRecord* r = id ? c.Find(*id) : nullptr;
+  return r && r->job.tenant == caller.tenant;
+}
+
+Reply ListFreezes(Server::Impl& s, const Caller& caller) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant) {
+    json out = json::array();
+    for (const Freeze& f : c.freezes()) {
+      if (MaySeeFreeze(caller, c, f)) out.push_back(FreezeJson(f));
+    }
+    return Reply{200, json{{"freezes", out}}};
+  });
+}
+
+// Scope and target from a body or query: "cluster" (no target), "tenant"
+// or "job"; or the 400 reply.
+std::variant<Freeze, Reply> ScopeOf(const std::string& scope, const std::string& target) {
+  const std::optional<FreezeScope> parsed = ParseFreezeScope(scope.empty() ? "cluster" : scope);
+  if (!parsed) {
+    return ErrorReply(400, "invalid_argument",
+                      fmt::format("scope: must be cluster, tenant or job, got \"{}\"", scope));
+  }
+  if (*parsed != FreezeScope::kCluster && target.empty()) {
+    return ErrorReply(400, "invalid_argument",
+                      fmt::format("target: a {} freeze names its {}", scope, scope));
+  }
+  return Freeze{*parsed, target, kNever};
+}
+
+Reply AddFreeze(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
+  auto body = Body(req);
+  if (auto* r = std::get_if<Reply>(&body)) return *r;
+  const json& b = std::get<json>(body);
+  if (auto bad = UnknownField(b, {"scope", "target", "for_s"})) return *bad;
+  if ((b.contains("scope") && !b["scope"].is_string()) ||
+      (b.contains("target") && !b["target"].is_string())) {
+    return ErrorReply(400, "invalid_argument", "scope, target: must be strings");
+  }
+  auto scoped = ScopeOf(b.value("scope", ""), b.value("target", ""));
+  if (auto* r = std::get_if<Reply>(&scoped)) return *r;
+  auto secs = Seconds(b, "for_s");
+  if (auto* r = std::get_if<Reply>(&secs)) return *r;
+  Freeze f = std::get<Freeze>(scoped);
+  const Duration length{std::get<std::int64_t>(secs)};
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    f.expires_at = now + length;
+    Result<Freeze> added = c.AddFreeze(f, CallerName(caller), now, cs);
+    if (!added) return ErrorReply(added.error());
+    return Reply{201, json{{"freeze", FreezeJson(*added)}}};
+  });
+}
+
+Reply RemoveFreezes(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
+  auto scoped = ScopeOf(req.get_param_value("scope"), req.get_param_value("target"));
+  if (auto* r = std::get_if<Reply>(&scoped)) return *r;
+  const Freeze f = std::get<Freeze>(scoped);
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
+    return Reply{200, json{{"removed", c.RemoveFreezes(f.scope, f.target, CallerName(caller), cs)}}};
+  });
+}
+
+std::string NodeStateName(const NodeState& n) {
+  return n.lost ? "lost" : n.drained ? "drained" : "ready";
+}
+
+// One node with its GPUs and the jobs on them; a tenant caller sees only
+// its own jobs (the memory figures count everyone's).
+json NodeView(const Control& c, const NodeState& n, const Caller& caller) {
+  const ClusterLedger& ledger = c.ledger();
+  const std::optional<NodeIndex> index = ledger.FindNode(n.name);
+  json gpus = json::array();
+  for (int i = 0; index && i < ledger.node_gpu_count(*index); ++i) {
+    const GpuIndex g = ledger.first_gpu(*index) + i;
+    const GpuInfo& info = ledger.gpu(g);
+    json jobs = json::array();
+    const auto ids = ledger.jobs_on(g);
+    const auto mibs = ledger.mib_on(g);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const JobRecord* r = c.Find(ids[k]);
+      if (!r || !MaySee(caller, r->job.tenant)) continue;
+      jobs.push_back(json{{"id", ids[k]}, {"name", r->job.name}, {"class", r->job.class_name},
+                          {"tenant", r->job.tenant}, {"mib", mibs[k]}});
+    }
+    const auto& agent = n.gpus;
+    const auto a = std::find_if(agent.begin(), agent.end(),
+                                [&](const AgentGpu& x) { return x.index == i; });
+    gpus.push_back(json{{"index", i},
+                        {"uuid", a == agent.end() ? "" : a->uuid},
+                        {"type", ledger.catalog().type(info.type).name},
+                        {"memory_mib", info.total_mib},
+                        {"allocated_mib", info.total_mib - ledger.free_mib(g)},
+                        {"healthy", a == agent.end() || a->healthy},
+                        {"jobs", jobs}});
+  }
+  return json{{"name", n.name},
+              {"state", NodeStateName(n)},
+              {"drained", n.drained},
+              {"generation", n.generation},
+              {"registered_at", Secs(n.registered_at)},
+              {"lease_expires_at", Secs(n.lease_expires)},
+              {"labels", n.labels},
+              {"gpus", gpus}};
+}
+
+Reply Nodes(Server::Impl& s, const Caller& caller) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant) {
+    json out = json::array();
+    for (const auto& [name, n] : c.fleet().nodes()) out.push_back(NodeView(c, n, caller));
+    return Reply{200, json{{"nodes", out}}};
+  });
+}
+
+Reply Drain(Server::Impl& s, const Caller& caller, const std::string& node, bool drained) {
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
+    if (Status st = c.SetDrained(node, drained, CallerName(caller), cs); !st) {
+      return ErrorReply(st.error());
+    }
+    return Reply{200, NodeView(c, *c.fleet().Find(node), caller)};
+  });
+}
+
+json SlaJson(const ClassSla& c) {
+  json target = nullptr;
+  if (c.target) {
+    target = json{{"percentile", c.target->percentile}, {"max_wait_s", c.target->max_wait.count()}};
+  }
+  return json{{"class", c.class_name},
+              {"target", target},
+              {"started", c.started},
+              {"met", c.met},
+              {"attainment", c.attainment ? json(*c.attainment) : json(nullptr)},
+              {"wait_p50_s", c.wait_p50.count()},
+              {"wait_p95_s", c.wait_p95.count()},
+              {"wait_max_s", c.wait_max.count()},
+              {"pending", c.pending},
+              {"pending_over_target", c.pending_over_target},
+              {"oldest_pending_s", c.oldest_pending.count()}};
+}
+
+Reply Sla(Server::Impl& s, const httplib::Request& req) {
+  std::int64_t window = 3600;
+  if (req.has_param("window_s")) {
+    const std::string w = req.get_param_value("window_s");
+    if (w.empty() || w.size() > 9 || w.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(w) == 0) {
+      return ErrorReply(400, "invalid_argument",
+                        fmt::format("window_s: must be a positive number of seconds, got \"{}\"", w));
+    }
+    window = std::stoll(w);
+  }
+  return s.Exec([&](Control& c, ChangeSet&, Instant now) {
+    json classes = json::array();
+    for (const ClassSla& x : SlaReport(c.jobs(), c.settings().classes, now, Duration(window))) {
+      classes.push_back(SlaJson(x));
+    }
+    return Reply{200, json{{"window_s", window}, {"classes", classes}}};
+  });
+}
+
+json ClassJson(const PriorityClass& pc) {
+  json sla = nullptr;
+  if (pc.sla) sla = json{{"percentile", pc.sla->percentile}, {"max_wait_s", pc.sla->max_wait.count()}};
+  return json{{"name", pc.name},
+              {"value", pc.value},
+              {"preempts", pc.policy == PreemptionPolicy::kPreemptLowerPriority},
+              {"sla", sla},
+              {"min_runtime_s", pc.min_runtime.count()},
+              {"preemption_grace_s", pc.preemption_grace.count()}};
+}
+
+json TenantJson(const Tenant& t) {
+  return json{{"name", t.name},
+              {"guaranteed_gpus", t.guaranteed_gpus},
+              {"borrow_limit_gpus", t.borrow_limit_gpus ? json(*t.borrow_limit_gpus) : json(nullptr)},
+              {"default_class", t.default_class},
+              {"max_class_without_approval", t.max_class_without_approval},
+              {"critical_budget_gpu_s",
+               t.critical_budget_gpu_s ? json(*t.critical_budget_gpu_s) : json(nullptr)},
+              {"credit", t.credit}};
+}
+
+Reply Classes(Server::Impl& s) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant) {
+    json out = json::array();
+    for (const PriorityClass& pc : c.settings().classes.classes()) out.push_back(ClassJson(pc));
+    return Reply{200, json{{"classes", out}}};
+  });
+}
+
+Reply Tenants(Server::Impl& s, const Caller& caller) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant) {
+    json out = json::array();
+    for (const Tenant& t : c.settings().tenants) {
+      if (caller.role == config::Role::kAdmin || t.name == caller.tenant) out.push_back(TenantJson(t));
+    }
+    return Reply{200, json{{"tenants", out}}};
+  });
+}
+
+// `h(caller, id, req)` for a route whose first match is a job id.
+template <typename Handler>
+auto WithJobId(Handler h) {
+  return [h](const Caller& c, const httplib::Request& req) {
+    const std::optional<JobId> id = ParseId(req.matches[1]);
+    if (!id) return ErrorReply(400, "invalid_argument", "job id: must be a number");
+    return h(c, *id, req);
+  };
+}
+
+}  // namespace
+
+void AddOpsRoutes(Server::Impl& s) {
+  s.http.Post(R"(/v1/jobs/([^/]+)/boost)",
+              Authed(s, WithJobId([&s](const Caller& c, JobId id, const httplib::Request& req) {
+                return Boost(s, c, id, req);
+              })));
+  s.http.Post(R"(/v1/jobs/([^/]+)/approve)",
+              AdminOnly(s, WithJobId([&s](const Caller& c, JobId id, const httplib::Request&) {
+                return Approve(s, c, id);
+              })));
+  s.http.Get("/v1/freezes", Authed(s, [&s](const Caller& c, const httplib::Request&) {
+               return ListFreezes(s, c);
+             }));
+  s.http.Post("/v1/freezes", AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+                return AddFreeze(s, c, req);
+              }));
+  s.http.Delete("/v1/freezes", AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+                  return RemoveFreezes(s, c, req);
+                }));
+  s.http.Get("/v1/nodes", Authed(s, [&s](const Caller& c, const httplib::Request&) {
+               return Nodes(s, c);
+             }));
+  s.http.Post(R"(/v1/nodes/([^/]+)/drain)",
+              AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+                return Drain(s, c, req.matches[1], true);
+              }));
+  s.http.Post(R"(/v1/nodes/([^/]+)/undrain)",
+              AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+                return Drain(s, c, req.matches[1], false);
+              }));
+  s.http.Get("/v1/sla", Authed(s, [&s](const Caller&, const httplib::Request& req) {
+               return Sla(s, req);
+             }));
+  s.http.Get("/v1/classes", Authed(s, [&s](const Caller&, const httplib::Request&) {
+               return Classes(s);
+             }));
+  s.http.Get("/v1/tenants", Authed(s, [&s](const Caller& c, const httplib::Request&) {
+               return Tenants(s, c);
+             }));
+}
+
+}  // namespace gpusched::server
