@@ -60,6 +60,18 @@ class MemoryEstimator {
 
   // Records a peak reported by an agent for that key; the largest wins.
   void ObservePeak(const UltralyticsParams& p, int gpus, MiB peak_mib);
+  // The same by key, as MemoryKey gives it (drivers keep the job's key).
+  // An empty key or a non-positive peak is ignored.
+  void ObservePeak(std::string_view key, MiB peak_mib);
+
+  // The need learned for `key`: its largest observed peak plus 10 %
+  // headroom, rounded up to 256 MiB; nullopt when none was observed.
+  std::optional<MiB> LearnedNeed(std::string_view key) const;
+
+  // Every key's largest observed peak, for saving and restoring.
+  const std::map<std::string, MiB, std::less<>>& observed_peaks() const {
+    return observed_peak_mib_;
+  }
 
  private:
   std::map<std::string, MiB, std::less<>> observed_peak_mib_;

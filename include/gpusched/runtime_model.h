@@ -31,6 +31,16 @@ class RuntimeModel {
   // another type and scaled by the speed ratio, else nullopt.
   std::optional<Duration> EpochTime(std::string_view model_key, GpuTypeId type) const;
 
+  // What was learned, for saving; Restore puts an entry back (restart).
+  // Restore ignores an empty key or a non-positive time.
+  struct Learned {
+    std::string model_key;
+    GpuTypeId type = 0;
+    std::int64_t epoch_ms = 0;
+  };
+  std::vector<Learned> learned() const;
+  void Restore(const Learned& entry);
+
   const GpuCatalog& catalog() const { return *catalog_; }
   // True before the first observation.
   bool empty() const { return epoch_ms_.empty(); }

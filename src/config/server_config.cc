@@ -110,13 +110,15 @@ Status ParseTokens(const YAML::Node& yaml, const SecretSources& sources, ServerC
 }
 
 Status ParseSettings(const YAML::Node& yaml, ServerSettings& s) {
-  Result<Map> m = Map::Open(yaml, "server", {"lease_s", "cycle_interval_ms", "max_body_bytes"});
+  Result<Map> m = Map::Open(yaml, "server",
+                            {"lease_s", "cycle_interval_ms", "max_body_bytes", "http_threads"});
   CF_TRY(m);
   std::int64_t lease = s.lease.count();
   std::int64_t interval = s.cycle_interval.count();
   CF_TRY(m->AtLeast<std::int64_t>("lease_s", lease, 1));
   CF_TRY(m->AtLeast<std::int64_t>("cycle_interval_ms", interval, 10));
   CF_TRY(m->AtLeast<std::int64_t>("max_body_bytes", s.max_body_bytes, 1024));
+  CF_TRY(m->AtLeast<int>("http_threads", s.http_threads, 2));
   s.lease = Duration(lease);
   s.cycle_interval = std::chrono::milliseconds(interval);
   return OkStatus();

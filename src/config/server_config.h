@@ -13,6 +13,7 @@
 //     lease_s: 30             # an agent silent this long loses its lease
 //     cycle_interval_ms: 1000 # the scheduling loop also runs on every event
 //     max_body_bytes: 1048576
+//     http_threads: 64        # connections served at once (agents long-poll)
 //
 // A token's secret is given inline (`token`), by environment variable
 // (`token_env`) or by file (`token_file`, first line); exactly one of them.
@@ -49,6 +50,9 @@ struct ServerSettings {
   Duration lease{30};
   std::chrono::milliseconds cycle_interval{1000};
   std::int64_t max_body_bytes = 1 << 20;
+  // Each open connection (a keep-alive client, a long-polling agent) holds
+  // one of these threads while it is served.
+  int http_threads = 64;
 };
 
 struct ServerConfig {

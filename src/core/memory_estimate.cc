@@ -270,8 +270,7 @@ MemoryNeed MemoryEstimator::Estimate(const UltralyticsParams& p, int gpus) const
   }
   const std::string key = MemoryKey(p, gpus);
   if (auto it = observed_peak_mib_.find(key); it != observed_peak_mib_.end()) {
-    const MiB with_headroom = (it->second * 11 + 9) / 10;
-    need.per_gpu_mib = RoundUp(with_headroom, kRoundMib);
+    need.per_gpu_mib = *LearnedNeed(key);
     need.basis = fmt::format("observed peak {} MiB + 10% headroom -> {} MiB ({})", it->second,
                              need.per_gpu_mib, key);
     return need;
@@ -284,10 +283,22 @@ MemoryNeed MemoryEstimator::Estimate(const UltralyticsParams& p, int gpus) const
   return need;
 }
 
+std::optional<MiB> MemoryEstimator::LearnedNeed(std::string_view key) const {
+  auto it = observed_peak_mib_.find(key);
+  if (it == observed_peak_mib_.end()) return std::nullopt;
+  const MiB with_headroom = (it->second * 11 + 9) / 10;
+  return RoundUp(with_headroom, kRoundMib);
+}
+
 void MemoryEstimator::ObservePeak(const UltralyticsParams& p, int gpus, MiB peak_mib) {
-  if (peak_mib <= 0) return;
-  MiB& peak = observed_peak_mib_[MemoryKey(p, gpus)];
-  peak = std::max(peak, peak_mib);
+  ObservePeak(MemoryKey(p, gpus), peak_mib);
+}
+
+void MemoryEstimator::ObservePeak(std::string_view key, MiB peak_mib) {
+  if (key.empty() || peak_mib <= 0) return;
+  auto it = observed_peak_mib_.find(key);
+  if (it == observed_peak_mib_.end()) it = observed_peak_mib_.emplace(std::string(key), 0).first;
+  it->second = std::max(it->second, peak_mib);
 }
 
 std::optional<MemoryNeed> ResolveMemoryNeed(std::optional<MiB> explicit_mib,

@@ -284,6 +284,15 @@ TEST(MemoryEstimator, ObservedPeakMayLowerTheEstimate) {
   EXPECT_EQ(estimator.Estimate(Params("yolov8x.pt"), 1).per_gpu_mib, 9984);  // 9900 -> 9984
 }
 
+TEST(MemoryEstimator, APeakObservedByKeyIsThePeakOfThoseParameters) {
+  MemoryEstimator estimator;
+  estimator.ObservePeak(MemoryKey(Params("yolov8s.pt"), 1), 5900);
+  estimator.ObservePeak("", 100);
+  estimator.ObservePeak(MemoryKey(Params("yolov8s.pt"), 1), -1);
+  EXPECT_EQ(estimator.Estimate(Params("yolov8s.pt"), 1).per_gpu_mib, 6656);
+  EXPECT_EQ(estimator.observed_peaks().size(), 1u);
+}
+
 TEST(MemoryEstimator, LargestObservedPeakWins) {
   MemoryEstimator estimator;
   for (MiB peak : {5000, 5900, 5500}) estimator.ObservePeak(Params("yolov8s.pt"), 1, peak);

@@ -92,6 +92,27 @@ void RuntimeModel::ObserveEpoch(std::string_view model_key, GpuTypeId type, Dura
   }
 }
 
+std::vector<RuntimeModel::Learned> RuntimeModel::learned() const {
+  std::vector<Learned> out;
+  for (const auto& [key, obs] : epoch_ms_) {
+    for (const auto& [type, ms] : obs) out.push_back(Learned{key, type, ms});
+  }
+  return out;
+}
+
+void RuntimeModel::Restore(const Learned& entry) {
+  if (entry.model_key.empty() || entry.epoch_ms <= 0) return;
+  CheckType(*catalog_, entry.type);
+  Observations& obs = epoch_ms_[entry.model_key];
+  auto it = std::lower_bound(obs.begin(), obs.end(), entry.type,
+                             [](const auto& e, GpuTypeId t) { return e.first < t; });
+  if (it == obs.end() || it->first != entry.type) {
+    obs.insert(it, {entry.type, entry.epoch_ms});
+  } else {
+    it->second = entry.epoch_ms;
+  }
+}
+
 std::optional<Duration> RuntimeModel::EpochTime(std::string_view model_key, GpuTypeId type) const {
   CheckType(*catalog_, type);
   auto key_it = epoch_ms_.find(model_key);

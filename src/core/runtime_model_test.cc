@@ -105,6 +105,19 @@ TEST(RuntimeModel, IgnoresNonPositiveDurationsAndEmptyKeys) {
   EXPECT_EQ(model.EpochTime("", c.t4), std::nullopt);
 }
 
+TEST(RuntimeModel, WhatItLearnedRestoresIntoAFreshModel) {
+  const TestCatalog c;
+  RuntimeModel model(&c.catalog);
+  model.ObserveEpoch(kKey, c.t4, 100s);
+  model.ObserveEpoch(kKey, c.t4, 200s);
+  RuntimeModel restored(&c.catalog);
+  for (const RuntimeModel::Learned& l : model.learned()) restored.Restore(l);
+  EXPECT_EQ(restored.EpochTime(kKey, c.t4), 125s);
+  restored.Restore({"", c.t4, 1000});
+  restored.Restore({"other", c.t4, 0});
+  EXPECT_EQ(restored.learned().size(), 1u) << "empty keys and non-positive times are ignored";
+}
+
 TEST(RuntimeModel, ScalesAnObservationOnAnotherTypeByTheSpeedRatio) {
   const TestCatalog c;
   RuntimeModel model(&c.catalog);

@@ -110,6 +110,14 @@ Result<JobId> Control::Submit(JobRequest req, Instant now, ChangeSet& out) {
   j.gpus = req.gpus;
   j.multi_node = req.gpus > 1;
   j.memory_per_gpu_mib = req.memory_per_gpu_mib;
+  std::string learned;
+  if (req.memory_estimated) {
+    if (const std::optional<MiB> need = estimator_.LearnedNeed(req.model_key)) {
+      learned = fmt::format("; memory {} MiB per GPU from the peak observed for {} (estimate was {})",
+                            *need, req.model_key, req.memory_per_gpu_mib);
+      j.memory_per_gpu_mib = *need;
+    }
+  }
   j.memory_fraction_permille = req.memory_fraction_permille;
   j.exclusive = req.exclusive;
   j.preemptible = req.preemptible;
@@ -127,6 +135,7 @@ Result<JobId> Control::Submit(JobRequest req, Instant now, ChangeSet& out) {
   const JobId id = j.id;
   std::string text = fmt::format("submitted by tenant {} as {}", j.tenant, j.class_name);
   if (admitted->demotion) text += "; " + *admitted->demotion;
+  text += learned;
   jobs_.emplace(id, std::move(r));
   Log(out, id, "submitted", std::move(text));
   return id;
@@ -188,72 +197,14 @@ Result<Instant> Control::Heartbeat(const std::string& node, std::uint64_t genera
   return lease;
 }
 
-Status Control::ApplyReports(const std::string& node, std::uint64_t generation,
-                             const std::vector<Report>& reports, Instant now, ChangeSet& out) {
-  if (Status s = fleet_.CheckGeneration(node, generation); !s) return s;
-  for (const Report& rep : reports) {
-    auto owner = std::find_if(jobs_.begin(), jobs_.end(), [&](const auto& kv) {
-      return kv.second.assignment && kv.second.assignment->id == rep.assignment;
-    });
-    if (owner == jobs_.end()) continue;  // stale: that run is over
-    const auto& gpus = owner->second.assignment->gpus;
-    const bool ours = std::any_of(gpus.begin(), gpus.end(),
-                                  [&](const AssignedGpu& g) { return g.node == node; });
-    if (!ours) continue;
-    ApplyReport(owner->second, rep, now, out);
-  }
-  return OkStatus();
-}
-
-void Control::ApplyReport(JobRecord& r, const Report& rep, Instant now, ChangeSet& out) {
-  Job& j = r.job;
-  switch (rep.kind) {
-    case Report::Kind::kStarted:
-      Log(out, j.id, "started", fmt::format("run {} started", rep.assignment));
-      return;
-    case Report::Kind::kEpoch:
-      if (rep.epoch > j.progress.epochs_done) {
-        j.progress.epochs_done = rep.epoch;
-        out.jobs.insert(j.id);
-        Begin(out);
-      }
-      return;
-    case Report::Kind::kCheckpoint:
-      j.progress.checkpoint_epoch = std::max(j.progress.checkpoint_epoch, rep.epoch);
-      j.last_checkpoint_at = now;
-      Log(out, j.id, "checkpoint", fmt::format("checkpoint at epoch {}", rep.epoch));
-      return;
-    case Report::Kind::kExited:
-      break;
-  }
-  if (r.cancel_requested) {
-    return Finish(r, JobState::kCancelled, now, "cancelled; its run exited", out);
-  }
-  if (r.state == JobState::kStopping) {
-    return Requeue(r, now, fmt::format("stopped at epoch {}; resumes from the checkpoint at epoch {}",
-                                       j.progress.epochs_done, j.progress.checkpoint_epoch),
-                   out);
-  }
-  r.exit_code = rep.exit_code;
-  if (rep.exit_code == 0) return Finish(r, JobState::kSucceeded, now, "exited 0", out);
-  if (r.retries_left > 0) {
-    --r.retries_left;
-    return Requeue(r, now, fmt::format("exited {}; retrying ({} left): {}", rep.exit_code,
-                                       r.retries_left, rep.message),
-                   out);
-  }
-  Finish(r, JobState::kFailed, now, fmt::format("exited {}: {}", rep.exit_code, rep.message), out);
-}
-
 std::vector<std::pair<JobId, Assignment>> Control::AssignmentsFor(const std::string& node,
                                                                   std::uint64_t durable_seq) const {
   std::vector<std::pair<JobId, Assignment>> out;
-  for (const auto& [id, r] : jobs_) {
-    if (!r.assignment || r.assignment->visible_after > durable_seq) continue;
-    const auto& gpus = r.assignment->gpus;
-    if (std::any_of(gpus.begin(), gpus.end(), [&](const AssignedGpu& g) { return g.node == node; })) {
-      out.emplace_back(id, *r.assignment);
-    }
+  const auto on_node = node_runs_.find(node);
+  if (on_node == node_runs_.end()) return out;
+  for (JobId id : on_node->second) {
+    const JobRecord& r = jobs_.at(id);
+    if (r.assignment->visible_after <= durable_seq) out.emplace_back(id, *r.assignment);
   }
   return out;
 }

@@ -26,6 +26,7 @@
 
 #include "gpusched/cycle.h"
 #include "gpusched/job.h"
+#include "gpusched/memory_estimate.h"
 #include "gpusched/policy.h"
 #include "gpusched/priority.h"
 #include "gpusched/runtime_model.h"
@@ -51,6 +52,9 @@ struct JobRequest {
   std::string class_name;  // empty: the tenant's default
   int gpus = 1;
   MiB memory_per_gpu_mib = 0;
+  // The memory is an estimate from `model_key` (no explicit figure): a peak
+  // agents reported for that key replaces it.
+  bool memory_estimated = false;
   int memory_fraction_permille = 0;
   bool exclusive = false;
   bool preemptible = true;
@@ -91,6 +95,10 @@ struct JobRecord {
   int exit_code = 0;
   // The start of its first run (for SLA: wait = first start - submission).
   std::optional<Instant> first_started_at;
+  // The largest per-GPU memory its runs were seen using (agents' reports).
+  MiB peak_mib = 0;
+  // When the current run last finished an epoch (or started); not stored.
+  std::optional<Instant> last_epoch_at;
   std::string end_reason;  // why it ended (failed / cancelled), for describe
   Instant ended_at{};
   // From the newest cycle, for a pending job: why it waits.
@@ -106,23 +114,33 @@ struct ChangeSet {
   std::uint64_t seq = 0;  // this change's number (increasing)
   std::set<JobId> jobs;
   std::set<std::string> nodes;
-  bool settings = false;  // freezes, counters
+  bool settings = false;  // freezes
+  bool learned = false;   // learned epoch times and memory peaks
   struct Event {
     JobId job = 0;  // 0: not about one job
     std::string kind;
     std::string text;
   };
   std::vector<Event> events;
-  bool empty() const { return jobs.empty() && nodes.empty() && !settings && events.empty(); }
+  bool empty() const {
+    return jobs.empty() && nodes.empty() && !settings && !learned && events.empty();
+  }
 };
 
 // An agent's report about one assignment.
 struct Report {
   std::uint64_t assignment = 0;
-  enum class Kind { kStarted, kEpoch, kCheckpoint, kExited } kind = Kind::kStarted;
-  int epoch = 0;          // kEpoch: epochs finished; kCheckpoint: epoch it holds
-  int exit_code = 0;      // kExited
-  std::string message;    // kExited: the log's tail or the reason
+  // kPreempted: it exited after a stop order (the same as kExited, named
+  // for the log); kMemory: its peak memory per GPU so far.
+  enum class Kind { kStarted, kEpoch, kCheckpoint, kMemory, kExited, kPreempted };
+  Kind kind = Kind::kStarted;
+  // kEpoch: epochs finished; kCheckpoint: the epoch it holds; kExited and
+  // kPreempted: the epoch of a checkpoint saved while stopping (0: none).
+  int epoch = 0;
+  Duration epoch_time{0};  // kEpoch: the agent's measure of the last epoch (0: unknown)
+  MiB peak_mib = 0;        // kMemory
+  int exit_code = 0;       // kExited
+  std::string message;     // kExited: the log's tail or the reason
 };
 
 struct StoredJob;  // records.h
@@ -197,7 +215,14 @@ class Control {
                  const Counters& counters, std::vector<Freeze> freezes, Instant now);
   Counters counters() const;
 
+  // Puts back learned figures saved by an earlier run (restart).
+  void RestoreLearned(const std::map<std::string, MiB, std::less<>>& peaks,
+                      const std::vector<RuntimeModel::Learned>& epochs);
+
   // --- reads ----------------------------------------------------------
+  // Memory estimates, corrected by the peaks agents reported. Owner thread.
+  const MemoryEstimator& estimator() const { return estimator_; }
+  const RuntimeModel& runtime() const { return runtime_; }
   const JobRecord* Find(JobId id) const;
   const std::map<JobId, JobRecord>& jobs() const { return jobs_; }
   const ClusterLedger& ledger() const { return ledger_; }
@@ -216,15 +241,25 @@ class Control {
   void ExpireLeases(Instant now, ChangeSet& out);
   void ExpireOperatorActions(Instant now, ChangeSet& out);  // boosts, freezes
   void ApplyReport(JobRecord& r, const Report& report, Instant now, ChangeSet& out);
+  void ApplyEpoch(JobRecord& r, const Report& report, Instant now, ChangeSet& out);
+  void ApplyMemory(JobRecord& r, const Report& report, ChangeSet& out);
+  void ApplyExit(JobRecord& r, const Report& report, Instant now, ChangeSet& out);
   Status CheckRequest(const JobRequest& req) const;
   Duration GraceOf(const Job& job) const;
+  void TrackRun(const JobRecord& r);    // r.assignment was just set
+  void UntrackRun(const JobRecord& r);  // before r.assignment is reset
 
   const GpuCatalog* catalog_;
   Settings settings_;
   ClusterLedger ledger_;
   Fleet fleet_;
   RuntimeModel runtime_;
+  MemoryEstimator estimator_;
   std::map<JobId, JobRecord> jobs_;
+  // Indexes of the current runs: by assignment id, and the jobs running
+  // (or stopping) on each node. Kept in step by TrackRun / UntrackRun.
+  std::map<std::uint64_t, JobId> run_owner_;
+  std::map<std::string, std::set<JobId>, std::less<>> node_runs_;
   std::vector<Freeze> freezes_;
   JobId next_job_ = 1;
   std::uint64_t next_assignment_ = 1;

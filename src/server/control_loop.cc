@@ -33,7 +33,24 @@ void Control::Bind(const gpusched::Bind& b, Instant now, ChangeSet& out) {
                                  n.gpus[static_cast<std::size_t>(g.local_index)].uuid});
   }
   r.assignment = std::move(a);
+  TrackRun(r);
   Log(out, j.id, "bind", fmt::format("run {}: {}", r.assignment->id, b.reason));
+}
+
+void Control::TrackRun(const JobRecord& r) {
+  run_owner_[r.assignment->id] = r.job.id;
+  for (const AssignedGpu& g : r.assignment->gpus) node_runs_[g.node].insert(r.job.id);
+}
+
+void Control::UntrackRun(const JobRecord& r) {
+  if (!r.assignment) return;
+  run_owner_.erase(r.assignment->id);
+  for (const AssignedGpu& g : r.assignment->gpus) {
+    auto it = node_runs_.find(g.node);
+    if (it == node_runs_.end()) continue;
+    it->second.erase(r.job.id);
+    if (it->second.empty()) node_runs_.erase(it);
+  }
 }
 
 void Control::StopRun(JobId id, Instant now, Duration grace, std::string why, ChangeSet& out) {
@@ -57,6 +74,7 @@ void Control::Requeue(JobRecord& r, Instant now, std::string why, ChangeSet& out
   j.phase = JobPhase::kPending;
   j.progress.epochs_done = j.progress.checkpoint_epoch;
   r.state = JobState::kPending;
+  UntrackRun(r);
   r.assignment.reset();
   if (r.after_stop) {
     j.nomination = *r.after_stop;
@@ -72,6 +90,7 @@ void Control::Finish(JobRecord& r, JobState state, Instant now, std::string why,
   r.state = state;
   r.ended_at = now;
   r.end_reason = why;
+  UntrackRun(r);
   r.assignment.reset();
   r.wait.reset();
   j.nomination.reset();
@@ -83,13 +102,11 @@ void Control::ExpireLeases(Instant now, ChangeSet& out) {
     Begin(out);
     out.nodes.insert(node);
     Log(out, 0, "lease", fmt::format("node {} lost its lease", node));
-    for (auto& [id, r] : jobs_) {
-      if (!r.assignment) continue;
-      const auto& gpus = r.assignment->gpus;
-      if (std::none_of(gpus.begin(), gpus.end(),
-                       [&](const AssignedGpu& g) { return g.node == node; })) {
-        continue;
-      }
+    const auto on_node = node_runs_.find(node);
+    if (on_node == node_runs_.end()) continue;
+    const std::set<JobId> ids = on_node->second;  // requeueing edits the index
+    for (JobId id : ids) {
+      JobRecord& r = jobs_.at(id);
       if (r.cancel_requested) {
         Finish(r, JobState::kCancelled, now, fmt::format("cancelled; node {} was lost", node), out);
       } else {

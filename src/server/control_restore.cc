@@ -49,7 +49,8 @@ Status Control::Restore(std::vector<NodeState> nodes, std::vector<StoredJob> job
     }
     max_job = std::max(max_job, id);
     if (r.assignment) max_assignment = std::max(max_assignment, r.assignment->id);
-    jobs_.emplace(id, std::move(r));
+    auto placed = jobs_.emplace(id, std::move(r)).first;
+    if (placed->second.assignment) TrackRun(placed->second);
   }
   next_job_ = std::max<JobId>(counters.next_job, max_job + 1);
   next_assignment_ = std::max<std::uint64_t>(counters.next_assignment, max_assignment + 1);

@@ -69,7 +69,11 @@ struct ControlTest : ::testing::Test {
     ASSERT_NE(r, nullptr);
     ASSERT_TRUE(r->assignment.has_value());
     ChangeSet cs;
-    server::Report rep{r->assignment->id, kind, epoch, code, ""};
+    server::Report rep;
+    rep.assignment = r->assignment->id;
+    rep.kind = kind;
+    rep.epoch = epoch;
+    rep.exit_code = code;
     ASSERT_TRUE(control.ApplyReports(node, gen, {rep}, now, cs).has_value());
   }
   JobState State(JobId id) { return control.Find(id)->state; }
@@ -145,12 +149,78 @@ TEST_F(ControlTest, APreemptedJobStopsWithinItsGraceAndResumesFromItsCheckpoint)
   EXPECT_EQ(control.Find(low)->assignment->stop_deadline, now + Duration(30));
   EXPECT_EQ(State(urgent), JobState::kPending);
   Advance(10);
-  Send("n1", low, Report::Kind::kExited, 5, 143);
+  Send("n1", low, Report::Kind::kEpoch, 5);
+  Send("n1", low, Report::Kind::kExited, 0, 143);
   EXPECT_EQ(State(low), JobState::kPending);
   EXPECT_EQ(control.Find(low)->job.progress.epochs_done, 4) << "back to its checkpoint";
   Tick();
   EXPECT_EQ(State(urgent), JobState::kRunning);
   EXPECT_EQ(State(low), JobState::kPending);
+}
+
+TEST_F(ControlTest, ACheckpointSavedWhileStoppingIsWhereTheJobResumes) {
+  Register("n1", 1);
+  const JobId low = Submit(Request("research", "low", 12000));
+  Tick();
+  Send("n1", low, Report::Kind::kCheckpoint, 4);
+  Advance(3600);
+  Beat("n1");
+  Submit(Request("quality", "critical", 12000));
+  Tick();
+  ASSERT_EQ(State(low), JobState::kStopping);
+  Send("n1", low, Report::Kind::kPreempted, 6);  // saved epoch 6 on SIGTERM
+  EXPECT_EQ(State(low), JobState::kPending);
+  EXPECT_EQ(control.Find(low)->job.progress.checkpoint_epoch, 6);
+  EXPECT_EQ(control.Find(low)->job.progress.epochs_done, 6);
+}
+
+TEST_F(ControlTest, EpochReportsTeachTheRuntimeModelExceptARunsFirstEpoch) {
+  Register("n1", 1);
+  JobRequest req = Request("quality", "high", 4000);
+  req.model_key = "yolov8s/detect/b32/i640/amp";
+  const JobId id = Submit(req);
+  Tick();
+  Send("n1", id, Report::Kind::kStarted);
+  Advance(100);
+  Send("n1", id, Report::Kind::kEpoch, 1);  // start-up included: not learned
+  const GpuTypeId t4 = *Catalog().Find("T4");
+  EXPECT_EQ(control.runtime().EpochTime(req.model_key, t4), std::nullopt);
+  Advance(60);
+  Send("n1", id, Report::Kind::kEpoch, 2);
+  EXPECT_EQ(control.runtime().EpochTime(req.model_key, t4), Duration(60));
+  Report measured;
+  measured.assignment = control.Find(id)->assignment->id;
+  measured.kind = Report::Kind::kEpoch;
+  measured.epoch = 3;
+  measured.epoch_time = Duration(20);  // the agent's own measure wins
+  ChangeSet cs;
+  ASSERT_TRUE(control.ApplyReports("n1", gen, {measured}, now, cs).has_value());
+  EXPECT_TRUE(cs.learned);
+  EXPECT_EQ(control.runtime().EpochTime(req.model_key, t4), Duration(50));  // 3/4*60 + 1/4*20
+}
+
+TEST_F(ControlTest, AReportedPeakAboveTheRequestCorrectsLaterEstimatesOfTheSameModel) {
+  Register("n1", 1);
+  JobRequest req = Request("quality", "high", 4000);
+  req.model_key = "yolov8s/detect/b32/i640/amp";
+  req.memory_estimated = true;
+  const JobId first = Submit(req);
+  Tick();
+  Report peak;
+  peak.assignment = control.Find(first)->assignment->id;
+  peak.kind = Report::Kind::kMemory;
+  peak.peak_mib = 5000;
+  ChangeSet cs;
+  ASSERT_TRUE(control.ApplyReports("n1", gen, {peak}, now, cs).has_value());
+  EXPECT_TRUE(cs.learned);
+  ASSERT_EQ(cs.events.size(), 1u);
+  EXPECT_EQ(cs.events[0].text,
+            "peak 5000 MiB per GPU is above the 4000 MiB it asked for; later jobs like it ask for more");
+  EXPECT_EQ(control.Find(first)->peak_mib, 5000);
+  const JobId second = Submit(req);
+  EXPECT_EQ(control.Find(second)->job.memory_per_gpu_mib, 5632) << "5000 + 10 %, rounded up to 256";
+  req.memory_estimated = false;  // an explicit figure is the user's to keep
+  EXPECT_EQ(control.Find(Submit(req))->job.memory_per_gpu_mib, 4000);
 }
 
 TEST_F(ControlTest, ALostLeaseRequeuesTheNodesJobsAndTheReturningAgentIsToldToStopThem) {

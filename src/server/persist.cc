@@ -10,6 +10,7 @@ namespace gpusched::server {
 namespace {
 constexpr const char* kCountersKey = "counters";
 constexpr const char* kFreezesKey = "freezes";
+constexpr const char* kLearnedKey = "learned";
 }
 
 store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant now,
@@ -30,6 +31,10 @@ store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant 
   m.put_settings.push_back(store::SettingRow{kCountersKey, CountersToJson(control.counters())});
   if (cs.settings) {
     m.put_settings.push_back(store::SettingRow{kFreezesKey, FreezesToJson(control.freezes())});
+  }
+  if (cs.learned) {
+    m.put_settings.push_back(
+        store::SettingRow{kLearnedKey, LearnedToJson(control.estimator(), control.runtime())});
   }
   for (const ChangeSet::Event& e : cs.events) {
     m.events.push_back(store::EventRow{next_event_seq++, static_cast<std::int64_t>(e.job),
@@ -54,6 +59,7 @@ Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, 
   }
   Counters counters;
   std::vector<Freeze> freezes;
+  LearnedFigures learned;
   for (const store::SettingRow& row : loaded.settings) {
     if (row.key == kCountersKey) {
       Result<Counters> c = CountersFromJson(row.json);
@@ -63,6 +69,10 @@ Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, 
       Result<std::vector<Freeze>> f = FreezesFromJson(row.json);
       if (!f) return tl::unexpected(f.error());
       freezes = std::move(*f);
+    } else if (row.key == kLearnedKey) {
+      Result<LearnedFigures> l = LearnedFromJson(row.json, control.ledger().catalog());
+      if (!l) return tl::unexpected(l.error());
+      learned = std::move(*l);
     }
   }
   if (Status s = control.Restore(std::move(nodes), std::move(jobs), counters, std::move(freezes),
@@ -70,6 +80,7 @@ Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, 
       !s) {
     return tl::unexpected(s.error());
   }
+  control.RestoreLearned(learned.peaks, learned.epochs);
   return loaded.last_event_seq + 1;
 }
 

@@ -140,6 +140,7 @@ std::string JobToJson(const JobRecord& r, const ClusterLedger& ledger) {
          {"ended_at", Secs(r.ended_at)},
          {"cancel_requested", r.cancel_requested}};
   if (r.first_started_at) o["first_started_at"] = Secs(*r.first_started_at);
+  if (r.peak_mib > 0) o["peak_mib"] = r.peak_mib;
   if (r.assignment) o["assignment"] = AssignmentJson(*r.assignment);
   if (const Placement* p = ledger.placement(r.job.id)) o["held"] = Slices(*p, ledger);
   if (r.job.nomination) {
@@ -162,6 +163,7 @@ Result<StoredJob> JobFromJson(std::string_view text, const GpuCatalog& catalog) 
     Get(o, "end_reason", r.end_reason);
     r.ended_at = At(o.at("ended_at").get<std::int64_t>());
     Get(o, "cancel_requested", r.cancel_requested);
+    r.peak_mib = o.value("peak_mib", MiB{0});
     if (o.contains("first_started_at")) {
       r.first_started_at = At(o["first_started_at"].get<std::int64_t>());
     }
@@ -234,6 +236,36 @@ Result<std::vector<Freeze>> FreezesFromJson(std::string_view text) {
     return out;
   } catch (const std::exception& e) {
     return MakeError(ErrorCode::kInvalidArgument, fmt::format("not a freeze list: {}", e.what()));
+  }
+}
+
+std::string LearnedToJson(const MemoryEstimator& estimator, const RuntimeModel& runtime) {
+  json epochs = json::array();
+  for (const RuntimeModel::Learned& l : runtime.learned()) {
+    epochs.push_back(json{{"model_key", l.model_key},
+                          {"gpu_type", runtime.catalog().type(l.type).name},
+                          {"epoch_ms", l.epoch_ms}});
+  }
+  json peaks = json::object();
+  for (const auto& [key, mib] : estimator.observed_peaks()) peaks[key] = mib;
+  return json{{"peaks_mib", peaks}, {"epochs", epochs}}.dump();
+}
+
+Result<LearnedFigures> LearnedFromJson(std::string_view text, const GpuCatalog& catalog) {
+  try {
+    const json o = json::parse(text);
+    LearnedFigures out;
+    for (const auto& [key, mib] : o.at("peaks_mib").items()) out.peaks[key] = mib.get<MiB>();
+    for (const json& e : o.at("epochs")) {
+      const std::string type = e.at("gpu_type").get<std::string>();
+      const std::optional<GpuTypeId> id = catalog.Find(type);
+      if (!id) throw std::runtime_error("unknown GPU type " + type);
+      out.epochs.push_back(
+          RuntimeModel::Learned{e.at("model_key").get<std::string>(), *id, e.at("epoch_ms").get<std::int64_t>()});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, fmt::format("not the learned figures: {}", e.what()));
   }
 }
 

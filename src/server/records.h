@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "gpusched/cluster.h"
@@ -39,6 +40,15 @@ struct Counters {
 };
 std::string FreezesToJson(const std::vector<Freeze>& freezes);
 Result<std::vector<Freeze>> FreezesFromJson(std::string_view json);
+
+// What the control plane learned from agents: peak memory per model key,
+// and epoch times per model key and GPU type (by name).
+struct LearnedFigures {
+  std::map<std::string, MiB, std::less<>> peaks;
+  std::vector<RuntimeModel::Learned> epochs;
+};
+std::string LearnedToJson(const MemoryEstimator& estimator, const RuntimeModel& runtime);
+Result<LearnedFigures> LearnedFromJson(std::string_view json, const GpuCatalog& catalog);
 
 std::string CountersToJson(const Counters& c);
 Result<Counters> CountersFromJson(std::string_view json);

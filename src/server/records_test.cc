@@ -30,6 +30,14 @@ JobRequest Request(MiB mib) {
   return r;
 }
 
+Report ReportOf(std::uint64_t run, Report::Kind kind, int epoch = 0) {
+  Report r;
+  r.assignment = run;
+  r.kind = kind;
+  r.epoch = epoch;
+  return r;
+}
+
 TEST(Records, AControlRebuiltFromItsRowsHasTheSameJobsRunsAndLedger) {
   Instant now{std::chrono::seconds(5'000'000)};
   Control before(&Catalog(), Defaults());
@@ -40,7 +48,7 @@ TEST(Records, AControlRebuiltFromItsRowsHasTheSameJobsRunsAndLedger) {
   const JobId waiting = *before.Submit(Request(12000), now, cs);
   before.Tick(now, cs);
   const std::uint64_t run = before.Find(running)->assignment->id;
-  ASSERT_TRUE(before.ApplyReports("n1", gen, {Report{run, Report::Kind::kCheckpoint, 3, 0, ""}},
+  ASSERT_TRUE(before.ApplyReports("n1", gen, {ReportOf(run, Report::Kind::kCheckpoint, 3)},
                                   now, cs)
                   .has_value());
 
@@ -76,13 +84,28 @@ TEST(Records, AControlRebuiltFromItsRowsHasTheSameJobsRunsAndLedger) {
   // Life goes on: the running job finishes, the waiting one starts, with a
   // run id never used before.
   ChangeSet next;
-  ASSERT_TRUE(after.ApplyReports("n1", gen, {Report{run, Report::Kind::kExited, 10, 0, ""}},
+  ASSERT_TRUE(after.ApplyReports("n1", gen, {ReportOf(run, Report::Kind::kExited)},
                                  later, next)
                   .has_value());
   EXPECT_EQ(after.Find(running)->state, JobState::kSucceeded);
   after.Tick(later, next);
   ASSERT_EQ(after.Find(waiting)->state, JobState::kRunning);
   EXPECT_GT(after.Find(waiting)->assignment->id, run);
+}
+
+TEST(Records, LearnedFiguresRoundTrip) {
+  MemoryEstimator estimator;
+  estimator.ObservePeak("yolov8s/detect/b32/i640/amp", 5000);
+  RuntimeModel runtime(&Catalog());
+  runtime.ObserveEpoch("yolov8s/detect/b32/i640/amp", *Catalog().Find("A10"), Duration(42));
+  Result<LearnedFigures> back = LearnedFromJson(LearnedToJson(estimator, runtime), Catalog());
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(back->peaks, estimator.observed_peaks());
+  ASSERT_EQ(back->epochs.size(), 1u);
+  EXPECT_EQ(back->epochs[0].type, *Catalog().Find("A10"));
+  EXPECT_EQ(back->epochs[0].epoch_ms, 42'000);
+  EXPECT_FALSE(LearnedFromJson(R"({"peaks_mib": {}, "epochs": [{"model_key": "k",
+      "gpu_type": "Z9", "epoch_ms": 1}]})", Catalog()).has_value());
 }
 
 TEST(Records, ARowThatIsNotARecordIsRefusedNamingTheField) {

@@ -33,6 +33,7 @@ Result<JobRequest> ResolveJob(const api::JobSpec& spec, const std::string& tenan
         ResolveMemoryNeed(spec.memory_mib, &params, spec.gpus, estimator);
     if (need) {
       r.memory_per_gpu_mib = need->per_gpu_mib;
+      r.memory_estimated = !spec.memory_mib && need->per_gpu_mib > 0;
       r.memory_fraction_permille = need->fraction_permille;
       r.exclusive = r.exclusive || need->exclusive;
     }

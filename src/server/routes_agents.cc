@@ -8,6 +8,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int kMaxLongPoll = 60;  // seconds
+
 // A malformed field in an agent's message, named.
 struct BadField {
   std::string message;
@@ -37,10 +39,20 @@ Report::Kind KindOf(const std::string& k) {
   if (k == "started") return Report::Kind::kStarted;
   if (k == "epoch") return Report::Kind::kEpoch;
   if (k == "checkpoint") return Report::Kind::kCheckpoint;
+  if (k == "memory") return Report::Kind::kMemory;
   if (k == "exited") return Report::Kind::kExited;
+  if (k == "preempted") return Report::Kind::kPreempted;
   throw BadField{fmt::format("kind: unknown report kind \"{}\" (known: started, epoch, "
-                             "checkpoint, exited)",
+                             "checkpoint, memory, exited, preempted)",
                              k)};
+}
+
+// A non-negative integer field that may be absent (0).
+std::int64_t Count(const json& o, const char* key) {
+  if (!o.contains(key)) return 0;
+  const auto v = Field<std::int64_t>(o, key);
+  if (v < 0) throw BadField{fmt::format("{}: must not be negative, got {}", key, v)};
+  return v;
 }
 
 json AssignmentJson(JobId job, const Assignment& a, const std::string& node, const JobRecord& r) {
@@ -102,25 +114,47 @@ Reply Heartbeat(Server::Impl& s, const json& body) {
   });
 }
 
-Reply Assignments(Server::Impl& s, const std::string& node, std::uint64_t gen) {
-  const std::uint64_t durable = s.durable_seq.load();
-  return s.Exec([&, durable](Control& c, ChangeSet&, Instant) {
+// The node's durable assignments and their version: the hash of the list,
+// which changes whenever a run is added, removed or told to stop.
+Reply CurrentAssignments(Server::Impl& s, const std::string& node, std::uint64_t gen,
+                         std::uint64_t durable) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant) {
     if (Status st = c.fleet().CheckGeneration(node, gen); !st) return ErrorReply(st.error());
     json list = json::array();
     for (const auto& [job, a] : c.AssignmentsFor(node, durable)) {
       list.push_back(AssignmentJson(job, a, node, *c.Find(job)));
     }
-    return Reply{200, json{{"assignments", list}}};
+    const std::string version = fmt::format("{:016x}", std::hash<std::string>{}(list.dump()));
+    return Reply{200, json{{"assignments", list}, {"version", version}}};
   });
+}
+
+// Long poll: with `since` equal to the current version, waits up to `wait`
+// for a durable change that alters the node's list.
+Reply Assignments(Server::Impl& s, const std::string& node, std::uint64_t gen,
+                  const std::string& since, std::chrono::seconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    const std::uint64_t durable = s.durable_seq.load();
+    Reply r = CurrentAssignments(s, node, gen, durable);
+    if (r.status != 200 || since.empty() || r.body["version"] != since) return r;
+    if (!s.WaitDurable(durable, deadline)) return r;
+  }
 }
 
 Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
   const auto gen = Field<std::uint64_t>(body, "generation");
   std::vector<Report> reports;
   for (const json& r : Field<json>(body, "reports")) {
-    reports.push_back(Report{Field<std::uint64_t>(r, "assignment"),
-                             KindOf(Field<std::string>(r, "kind")), r.value("epoch", 0),
-                             r.value("exit_code", 0), r.value("message", "")});
+    Report rep;
+    rep.assignment = Field<std::uint64_t>(r, "assignment");
+    rep.kind = KindOf(Field<std::string>(r, "kind"));
+    rep.epoch = static_cast<int>(std::min<std::int64_t>(Count(r, "epoch"), 1'000'000));
+    rep.epoch_time = Duration(Count(r, "epoch_s"));
+    rep.peak_mib = Count(r, "peak_mib");
+    rep.exit_code = r.contains("exit_code") ? Field<int>(r, "exit_code") : 0;
+    rep.message = r.contains("message") ? Field<std::string>(r, "message") : "";
+    reports.push_back(std::move(rep));
   }
   return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
     if (Status st = c.ApplyReports(node, gen, reports, now, cs); !st) return ErrorReply(st.error());
@@ -141,7 +175,16 @@ void AddAgentRoutes(Server::Impl& s) {
                if (gen.empty() || gen.find_first_not_of("0123456789") != std::string::npos) {
                  return ErrorReply(400, "invalid_argument", "generation: must be a number");
                }
-               return Assignments(s, req.matches[1], std::stoull(gen));
+               const std::string wait = req.get_param_value("wait_s");
+               if (!wait.empty() && (wait.size() > 3 || wait.find_first_not_of("0123456789") !=
+                                                            std::string::npos ||
+                                     std::stoi(wait) > kMaxLongPoll)) {
+                 return ErrorReply(400, "invalid_argument",
+                                   fmt::format("wait_s: must be 0 to {}", kMaxLongPoll));
+               }
+               return Assignments(s, req.matches[1], std::stoull(gen),
+                                  req.get_param_value("since"),
+                                  std::chrono::seconds(wait.empty() ? 0 : std::stoi(wait)));
              }));
   s.http.Post(R"(/v1/agents/([^/]+)/reports)",
               AgentRoute(s, [&s](const httplib::Request& req, const json& b) {

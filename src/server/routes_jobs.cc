@@ -31,10 +31,13 @@ Reply Submit(Server::Impl& s, const Caller& caller, const httplib::Request& req)
                       fmt::format("tenant: a token of tenant \"{}\" submits for that tenant only",
                                   caller.tenant));
   }
-  Result<JobRequest> request = ResolveJob(*spec, tenant, *s.catalog, s.estimator);
+  // The formula's estimate here; the owner replaces it with what agents
+  // reported for the same model and settings, when it knows that.
+  static const MemoryEstimator kFormula;
+  Result<JobRequest> request = ResolveJob(*spec, tenant, *s.catalog, kFormula);
   if (!request) return ErrorReply(request.error());
-  return s.Exec([request = std::move(*request)](Control& c, ChangeSet& cs, Instant now) mutable {
-    Result<JobId> id = c.Submit(std::move(request), now, cs);
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    Result<JobId> id = c.Submit(std::move(*request), now, cs);
     if (!id) return ErrorReply(id.error());
     const JobRecord& r = *c.Find(*id);
     return Reply{201, json{{"id", *id}, {"state", JobStateName(r.state)},
@@ -139,6 +142,7 @@ json JobView(const JobRecord& r, Instant now) {
             {"placement", Placement(r)},
             {"preemptions", j.preempted_at.size()},
             {"awaiting_approval", r.wait && r.wait->code == WaitCode::kAwaitingApproval}};
+  if (r.peak_mib > 0) view["peak_mib"] = r.peak_mib;
   if (j.boost && j.boost->expires_at > now) {
     view["boost"] = json{{"class", j.boost->class_name}, {"expires_at", Secs(j.boost->expires_at)}};
   }

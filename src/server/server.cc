@@ -91,14 +91,24 @@ void Server::Impl::Commit(const ChangeSet& cs, std::function<void(const Status&)
   const std::uint64_t seq = cs.seq;
   committer->Submit(std::move(m), [this, seq, done = std::move(done)](const Status& s) {
     if (s) {
-      std::uint64_t d = durable_seq.load();
-      while (d < seq && !durable_seq.compare_exchange_weak(d, seq)) {
+      {
+        std::lock_guard<std::mutex> lock(durable_mu);
+        std::uint64_t d = durable_seq.load();
+        while (d < seq && !durable_seq.compare_exchange_weak(d, seq)) {
+        }
       }
+      durable_cv.notify_all();
     } else {
       Fail(s);
     }
     done(s);
   });
+}
+
+bool Server::Impl::WaitDurable(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(durable_mu);
+  durable_cv.wait_until(lock, deadline, [&] { return closing.load() || durable_seq.load() != seen; });
+  return !closing.load() && durable_seq.load() != seen;
 }
 
 void Server::Impl::Fail(const Status& s) {
@@ -154,6 +164,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   impl->durable_seq = impl->control->next_seq() - 1;
   impl->committer = std::make_unique<store::GroupCommitter>(*impl->store);
   impl->http.set_payload_max_length(static_cast<std::size_t>(cfg.settings.max_body_bytes));
+  impl->http.new_task_queue = [n = cfg.settings.http_threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(n));
+  };
   impl->http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -183,6 +196,11 @@ bool Server::failed() const { return impl_->failed.load(); }
 
 void Server::Stop() {
   std::call_once(impl_->stop_once, [this] {
+    {
+      std::lock_guard<std::mutex> lock(impl_->durable_mu);
+      impl_->closing = true;  // long polls return now
+    }
+    impl_->durable_cv.notify_all();
     impl_->http.stop();
     if (impl_->listener.joinable()) impl_->listener.join();
     {

@@ -123,5 +123,36 @@ TEST_F(ServerTest, AcknowledgedJobsSurviveARestartOnTheSameDatabase) {
   EXPECT_GT(SubmitYaml(kQuality), second) << "ids are never reused";
 }
 
+TEST_F(ServerTest, AnAgentsLongPollReturnsWhenItsAssignmentsChange) {
+  const std::uint64_t gen = RegisterAgent("n1", 1);
+  const std::string base = "/v1/agents/n1/assignments?generation=" + std::to_string(gen);
+  auto [status, empty] = Get(kAgent, base);
+  ASSERT_EQ(status, 200);
+  ASSERT_TRUE(empty["assignments"].empty());
+  const std::string version = empty["version"];
+  // Nothing changes: the poll ends at its deadline with the same version.
+  EXPECT_EQ(Get(kAgent, base + "&since=" + version + "&wait_s=1").second["version"], version);
+
+  std::atomic<bool> returned{false};
+  json polled;
+  std::thread poll([&] {
+    auto c = Client(kAgent);
+    c.set_read_timeout(60, 0);
+    polled = Body(c.Get(base + "&since=" + version + "&wait_s=30"));
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(returned.load()) << "the poll waits while nothing changes";
+  const auto start = std::chrono::steady_clock::now();
+  const std::int64_t id = SubmitYaml(kQuality);
+  poll.join();
+  ASSERT_EQ(polled["assignments"].size(), 1u) << polled.dump();
+  EXPECT_EQ(polled["assignments"][0]["job"], id);
+  EXPECT_NE(polled["version"], version);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "woken by the change, not by its 30 s deadline";
+  EXPECT_EQ(Get(kAgent, base + "&wait_s=61").first, 400);
+}
+
 }  // namespace
 }  // namespace gpusched::server

@@ -17,7 +17,6 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "gpusched/memory_estimate.h"
 #include "server/control.h"
 #include "server/server.h"
 #include "store/group_commit.h"
@@ -48,7 +47,6 @@ struct Server::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::GroupCommitter> committer;
   std::unique_ptr<Control> control;
-  MemoryEstimator estimator;
   httplib::Server http;
   int port = 0;
 
@@ -63,6 +61,10 @@ struct Server::Impl {
   std::thread listener;
   std::int64_t next_event_seq = 1;          // owner thread only
   std::atomic<std::uint64_t> durable_seq{0};
+  // Signalled when durable_seq advances or the server closes (long polls).
+  std::mutex durable_mu;
+  std::condition_variable durable_cv;
+  std::atomic<bool> closing{false};
   std::atomic<bool> failed{false};
   std::once_flag stop_once;
 
@@ -75,6 +77,9 @@ struct Server::Impl {
   // Owner thread: makes `cs` durable; `done` runs when it is.
   void Commit(const ChangeSet& cs, std::function<void(const Status&)> done);
   void OwnerLoop();
+  // Waits until durable_seq differs from `seen`, the server closes, or
+  // `deadline`; returns whether it advanced. Any thread.
+  bool WaitDurable(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
   void Fail(const Status& s);
 
   // Authentication: the caller of a request, or the 401 reply.
