@@ -116,6 +116,7 @@ struct ChangeSet {
   std::set<std::string> nodes;
   bool settings = false;  // freezes
   bool learned = false;   // learned epoch times and memory peaks
+  bool policy = false;    // classes and tenants
   struct Event {
     JobId job = 0;  // 0: not about one job
     std::string kind;
@@ -123,7 +124,7 @@ struct ChangeSet {
   };
   std::vector<Event> events;
   bool empty() const {
-    return jobs.empty() && nodes.empty() && !settings && !learned && events.empty();
+    return jobs.empty() && nodes.empty() && !settings && !learned && !policy && events.empty();
   }
 };
 
@@ -185,6 +186,17 @@ class Control {
   // Drains (no new work; running work stays until it ends or is moved) or
   // undrains a node. Fails on an unknown node.
   Status SetDrained(const std::string& node, bool drained, const std::string& by, ChangeSet& out);
+
+  // --- admin (control_ops.cc) -----------------------------------------
+  // Adds or replaces (by name) a priority class. Fails, changing nothing,
+  // when it is malformed or its value is another class's.
+  Status PutClass(PriorityClass pc, const std::string& by, ChangeSet& out);
+  // Adds or replaces (by name) a tenant; the classes it names must exist.
+  // An existing tenant keeps its usage counters.
+  Status PutTenant(Tenant tenant, const std::string& by, ChangeSet& out);
+  // Restart: the classes and tenants an admin set, stored, replace the
+  // configuration file's.
+  void RestorePolicy(ClassTable classes, std::vector<Tenant> tenants);
 
   // --- agents ---------------------------------------------------------
   Result<std::uint64_t> Register(const Registration& r, Instant now, ChangeSet& out);

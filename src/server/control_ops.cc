@@ -142,6 +142,58 @@ Status Control::SetDrained(const std::string& node, bool drained, const std::str
   return OkStatus();
 }
 
+Status Control::PutClass(PriorityClass pc, const std::string& by, ChangeSet& out) {
+  ClassTable table;
+  for (const PriorityClass& existing : settings_.classes.classes()) {
+    if (existing.name == pc.name) continue;
+    GPUSCHED_CHECK(table.Add(existing).has_value(), existing.name);
+  }
+  const std::string text = fmt::format(
+      "class {} {} by {}: value {}, {}, grace {} s", pc.name,
+      settings_.classes.Find(pc.name) ? "changed" : "added", by, pc.value,
+      pc.policy == PreemptionPolicy::kNever ? "never preempts" : "preempts lower classes",
+      pc.preemption_grace.count());
+  if (Status s = table.Add(std::move(pc)); !s) {
+    return MakeError(ErrorCode::kInvalidArgument, s.error().message);
+  }
+  settings_.classes = std::move(table);
+  Begin(out);
+  out.policy = true;
+  Log(out, 0, "class", text);
+  return OkStatus();
+}
+
+Status Control::PutTenant(Tenant t, const std::string& by, ChangeSet& out) {
+  for (const std::string* cls : {&t.default_class, &t.max_class_without_approval}) {
+    if (!settings_.classes.Find(*cls)) {
+      return Invalid(fmt::format("{}: unknown priority class \"{}\"",
+                                 cls == &t.default_class ? "default_class" : "max_class_without_approval",
+                                 *cls));
+    }
+  }
+  auto it = std::find_if(settings_.tenants.begin(), settings_.tenants.end(),
+                         [&](const Tenant& x) { return x.name == t.name; });
+  const std::string text =
+      fmt::format("tenant {} {} by {}: guaranteed {} GPUs, default class {}", t.name,
+                  it == settings_.tenants.end() ? "added" : "changed", by, t.guaranteed_gpus,
+                  t.default_class);
+  if (it == settings_.tenants.end()) {
+    settings_.tenants.push_back(std::move(t));
+  } else {
+    t.critical_used_gpu_s = it->critical_used_gpu_s;
+    *it = std::move(t);
+  }
+  Begin(out);
+  out.policy = true;
+  Log(out, 0, "tenant", text);
+  return OkStatus();
+}
+
+void Control::RestorePolicy(ClassTable classes, std::vector<Tenant> tenants) {
+  settings_.classes = std::move(classes);
+  settings_.tenants = std::move(tenants);
+}
+
 void Control::ExpireOperatorActions(Instant now, ChangeSet& out) {
   for (auto& [id, r] : jobs_) {
     if (IsFinal(r.state) || !r.job.boost || r.job.boost->expires_at > now) continue;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/policy_json.h"
 #include "server/records.h"
 
 namespace gpusched::server {
@@ -11,6 +12,8 @@ namespace {
 constexpr const char* kCountersKey = "counters";
 constexpr const char* kFreezesKey = "freezes";
 constexpr const char* kLearnedKey = "learned";
+constexpr const char* kClassesKey = "classes";
+constexpr const char* kTenantsKey = "tenants";
 }
 
 store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant now,
@@ -32,6 +35,10 @@ store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant 
   if (cs.settings) {
     m.put_settings.push_back(store::SettingRow{kFreezesKey, FreezesToJson(control.freezes())});
   }
+  if (cs.policy) {
+    m.put_settings.push_back(store::SettingRow{kClassesKey, ClassesToJson(control.settings().classes)});
+    m.put_settings.push_back(store::SettingRow{kTenantsKey, TenantsToJson(control.settings().tenants)});
+  }
   if (cs.learned) {
     m.put_settings.push_back(
         store::SettingRow{kLearnedKey, LearnedToJson(control.estimator(), control.runtime())});
@@ -44,7 +51,30 @@ store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant 
   return m;
 }
 
+namespace {
+
+// Classes and tenants an admin changed through the API (both rows are
+// written together) replace the configuration file's.
+Status RestorePolicy(const store::Loaded& loaded, Control& control) {
+  const store::SettingRow* classes = nullptr;
+  const store::SettingRow* tenants = nullptr;
+  for (const store::SettingRow& row : loaded.settings) {
+    if (row.key == kClassesKey) classes = &row;
+    if (row.key == kTenantsKey) tenants = &row;
+  }
+  if (!classes || !tenants) return OkStatus();
+  Result<ClassTable> c = ClassesFromJson(classes->json);
+  if (!c) return tl::unexpected(c.error());
+  Result<std::vector<Tenant>> t = TenantsFromJson(tenants->json);
+  if (!t) return tl::unexpected(t.error());
+  control.RestorePolicy(std::move(*c), std::move(*t));
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<std::int64_t> RestoreFrom(const store::Loaded& loaded, Control& control, Instant now) {
+  if (Status s = RestorePolicy(loaded, control); !s) return tl::unexpected(s.error());
   std::vector<NodeState> nodes;
   for (const store::NodeRow& row : loaded.nodes) {
     Result<NodeState> n = NodeFromJson(row.json);

@@ -1,8 +1,10 @@
 // The operations routes of the REST API: boost and approve a job, freezes,
-// nodes and drains, the SLA report, classes and tenants. The event log is in
+// nodes and drains, the SLA report; classes and tenants (read by users,
+// changed by admins). The event log is in
 // routes_events.cc.
 #include <fmt/format.h>
 
+#include "server/policy_json.h"
 #include "server/server_impl.h"
 #include "server/sla.h"
 
@@ -268,33 +270,9 @@ Reply Sla(Server::Impl& s, const httplib::Request& req) {
   });
 }
 
-json ClassJson(const PriorityClass& pc) {
-  json sla = nullptr;
-  if (pc.sla) sla = json{{"percentile", pc.sla->percentile}, {"max_wait_s", pc.sla->max_wait.count()}};
-  return json{{"name", pc.name},
-              {"value", pc.value},
-              {"preempts", pc.policy == PreemptionPolicy::kPreemptLowerPriority},
-              {"sla", sla},
-              {"min_runtime_s", pc.min_runtime.count()},
-              {"preemption_grace_s", pc.preemption_grace.count()}};
-}
-
-json TenantJson(const Tenant& t) {
-  return json{{"name", t.name},
-              {"guaranteed_gpus", t.guaranteed_gpus},
-              {"borrow_limit_gpus", t.borrow_limit_gpus ? json(*t.borrow_limit_gpus) : json(nullptr)},
-              {"default_class", t.default_class},
-              {"max_class_without_approval", t.max_class_without_approval},
-              {"critical_budget_gpu_s",
-               t.critical_budget_gpu_s ? json(*t.critical_budget_gpu_s) : json(nullptr)},
-              {"credit", t.credit}};
-}
-
 Reply Classes(Server::Impl& s) {
   return s.Exec([&](Control& c, ChangeSet&, Instant) {
-    json out = json::array();
-    for (const PriorityClass& pc : c.settings().classes.classes()) out.push_back(ClassJson(pc));
-    return Reply{200, json{{"classes", out}}};
+    return Reply{200, json{{"classes", json::parse(ClassesToJson(c.settings().classes))}}};
   });
 }
 
@@ -302,9 +280,51 @@ Reply Tenants(Server::Impl& s, const Caller& caller) {
   return s.Exec([&](Control& c, ChangeSet&, Instant) {
     json out = json::array();
     for (const Tenant& t : c.settings().tenants) {
-      if (caller.role == config::Role::kAdmin || t.name == caller.tenant) out.push_back(TenantJson(t));
+      if (caller.role == config::Role::kAdmin || t.name == caller.tenant) {
+        out.push_back(json::parse(TenantToJson(t)));
+      }
     }
     return Reply{200, json{{"tenants", out}}};
+  });
+}
+
+// A class or tenant name in a path: what job files and tokens can name.
+std::optional<Reply> BadName(const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 63 &&
+                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
+  if (ok) return std::nullopt;
+  return ErrorReply(400, "invalid_argument",
+                    fmt::format("name: must be 1 to 63 of a-z 0-9 . _ -, got \"{}\"", name));
+}
+
+Reply PutClass(Server::Impl& s, const Caller& caller, const std::string& name,
+               const httplib::Request& req) {
+  if (auto bad = BadName(name)) return *bad;
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
+    const PriorityClass* existing = c.settings().classes.Find(name);
+    PriorityClass base;
+    if (existing) base = *existing;
+    Result<PriorityClass> pc = ClassFromBody(name, req.body, base);
+    if (!pc) return ErrorReply(pc.error());
+    if (!existing && !json::parse(req.body, nullptr, false).contains("value")) {
+      return ErrorReply(400, "invalid_argument", "value: a new class needs one");
+    }
+    if (Status st = c.PutClass(*pc, CallerName(caller), cs); !st) return ErrorReply(st.error());
+    return Reply{200, json::parse(ClassToJson(*c.settings().classes.Find(name)))};
+  });
+}
+
+Reply PutTenant(Server::Impl& s, const Caller& caller, const std::string& name,
+                const httplib::Request& req) {
+  if (auto bad = BadName(name)) return *bad;
+  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
+    const auto& tenants = c.settings().tenants;
+    const auto it = std::find_if(tenants.begin(), tenants.end(),
+                                 [&](const Tenant& t) { return t.name == name; });
+    Result<Tenant> t = TenantFromBody(name, req.body, it == tenants.end() ? Tenant{} : *it);
+    if (!t) return ErrorReply(t.error());
+    if (Status st = c.PutTenant(*t, CallerName(caller), cs); !st) return ErrorReply(st.error());
+    return Reply{200, json::parse(TenantToJson(*t))};
   });
 }
 
@@ -357,6 +377,14 @@ void AddOpsRoutes(Server::Impl& s) {
              }));
   s.http.Get("/v1/tenants", Authed(s, [&s](const Caller& c, const httplib::Request&) {
                return Tenants(s, c);
+             }));
+  s.http.Put(R"(/v1/classes/([^/]+))",
+             AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+               return PutClass(s, c, req.matches[1], req);
+             }));
+  s.http.Put(R"(/v1/tenants/([^/]+))",
+             AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
+               return PutTenant(s, c, req.matches[1], req);
              }));
 }
 

@@ -140,9 +140,8 @@ TEST_F(ServerTest, NodesShowTheirGpusAndADrainedNodeTakesNoNewWork) {
   }
   EXPECT_EQ(jobs_shown, 1);
   // research sees the GPUs but not quality's job on them
-  for (const json& g : Get(kResearch, "/v1/nodes").second["nodes"][0]["gpus"]) {
-    EXPECT_TRUE(g["jobs"].empty());
-  }
+  const json seen_by_research = Get(kResearch, "/v1/nodes").second;
+  for (const json& g : seen_by_research["nodes"][0]["gpus"]) EXPECT_TRUE(g["jobs"].empty());
   EXPECT_EQ(running["placement"][0]["node"], "n1");
 }
 
@@ -183,9 +182,52 @@ TEST_F(ServerTest, TheEventLogPagesAndShowsATenantOnlyItsOwnJobs) {
   EXPECT_EQ(submitted["events"].size(), 2u);
   EXPECT_EQ(Get(kAdmin, "/v1/events?job=" + std::to_string(b)).second["events"][0]["job"], b);
   EXPECT_TRUE(Get(kResearch, "/v1/events").second["events"].empty());
-  for (const json& e : Get(kQuality, "/v1/events").second["events"]) EXPECT_NE(e["job"], 0);
+  const json seen_by_quality = Get(kQuality, "/v1/events").second;
+  for (const json& e : seen_by_quality["events"]) EXPECT_NE(e["job"], 0);
   EXPECT_EQ(Get(kAdmin, "/v1/events?limit=0").first, 400);
   EXPECT_EQ(Get(kAdmin, "/v1/events?after=-1").first, 400);
+}
+
+TEST_F(ServerTest, AnAdminChangesClassesAndTenantsAndTheChangesOutliveARestart) {
+  auto put = [&](const std::string& path, const json& body) {
+    auto r = Client(kAdmin).Put(path, body.dump(), "application/json");
+    return std::pair<int, json>{r ? r->status : 0, Body(r)};
+  };
+  auto [status, cls] = put("/v1/classes/urgent-qa",
+                           {{"value", 900}, {"sla", {{"percentile", 90}, {"max_wait_s", 120}}}});
+  ASSERT_EQ(status, 200) << cls.dump();
+  EXPECT_EQ(cls["sla"]["max_wait_s"], 120);
+  EXPECT_EQ(put("/v1/classes/dup", {{"value", 1000}}).first, 400) << "critical has 1000";
+  EXPECT_EQ(put("/v1/classes/no-value", json::object()).first, 400);
+  EXPECT_EQ(put("/v1/classes/high", {{"preempts", "yes"}}).first, 400);
+  auto [t_status, tenant] =
+      put("/v1/tenants/vision", {{"guaranteed_gpus", 4}, {"default_class", "urgent-qa"}});
+  ASSERT_EQ(t_status, 200) << tenant.dump();
+  EXPECT_EQ(put("/v1/tenants/vision", {{"default_class", "nope"}}).first, 400);
+  EXPECT_EQ(put("/v1/tenants/vision", {{"color", "red"}}).second["error"]["message"],
+            "color: unknown field");
+  auto r = Client(kResearch).Put("/v1/tenants/research", R"({"guaranteed_gpus": 99})",
+                                 "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+
+  server.reset();
+  StartServer();
+  bool found = false;
+  const json classes = Get(kAdmin, "/v1/classes").second;
+  for (const json& c : classes["classes"]) found |= c["name"] == "urgent-qa";
+  EXPECT_TRUE(found);
+  json vision;
+  const json tenants = Get(kAdmin, "/v1/tenants").second;
+  for (const json& t : tenants["tenants"]) {
+    if (t["name"] == "vision") vision = t;
+  }
+  EXPECT_EQ(vision["guaranteed_gpus"], 4);
+  auto job = Client(kAdmin).Post("/v1/jobs", "name: v\ntenant: vision\ncommand: [x]\nmemory_mib: 1000\n",
+                                 "application/yaml");
+  ASSERT_TRUE(job && job->status == 201) << (job ? job->body : "");
+  EXPECT_EQ(Body(job)["class"], "urgent-qa") << "the tenant's default class";
+  EXPECT_EQ(Get(kResearch, "/v1/tenants").second["tenants"].size(), 1u) << "a tenant sees itself";
 }
 
 // Who may call what: no token 401, an unknown token 401, a role that may
@@ -213,6 +255,8 @@ TEST_F(ServerTest, EveryRouteChecksTheTokenAndTheRole) {
       {"GET", "/v1/events", true, false},
       {"GET", "/v1/classes", true, false},
       {"GET", "/v1/tenants", true, false},
+      {"PUT", "/v1/classes/x", false, false},
+      {"PUT", "/v1/tenants/x", false, false},
       {"POST", "/v1/agents/register", false, true},
       {"POST", "/v1/agents/heartbeat", false, true},
       {"GET", "/v1/agents/n1/assignments?generation=1", false, true},
@@ -224,6 +268,7 @@ TEST_F(ServerTest, EveryRouteChecksTheTokenAndTheRole) {
     if (token) c.set_bearer_token_auth(token);
     httplib::Result res = r.method == "GET"      ? c.Get(r.path)
                           : r.method == "DELETE" ? c.Delete(r.path)
+                          : r.method == "PUT"    ? c.Put(r.path, "{}", "application/json")
                                                  : c.Post(r.path, "{}", "application/json");
     return res ? res->status : 0;
   };
