@@ -80,4 +80,90 @@ struct ServerCommandOptions {
 };
 int RunServer(const ServerCommandOptions& options);
 
+// --- Clients of the REST API of `gpusched server` (docs/openapi.yaml) ------
+// Each prints the answer as text, or with -o json the server's JSON body as
+// it came. A server that cannot be reached or answers with an error is one
+// line on stderr and kExitFailure.
+
+// Options every client command takes.
+struct ClientOptions {
+  std::string server;  // base URL; empty: $GPUSCHED_SERVER, else http://127.0.0.1:8080
+  std::string token;   // bearer token; empty: $GPUSCHED_TOKEN, else none
+  OutputFormat output = OutputFormat::kText;
+};
+
+// `gpusched submit FILE`: a YAML job file (JSON when FILE ends in .json;
+// "-" reads standard input). An unreadable file is kExitUsage, naming it.
+struct SubmitOptions {
+  ClientOptions client;
+  std::string file;
+};
+int RunSubmit(const SubmitOptions& options);
+
+// `gpusched jobs`: the jobs the token may see; empty filters match all.
+struct JobsOptions {
+  ClientOptions client;
+  std::string state;
+  std::string tenant;
+  std::string class_name;
+};
+int RunJobs(const JobsOptions& options);
+
+// `gpusched describe|cancel|approve ID`.
+struct JobOptions {
+  ClientOptions client;
+  std::int64_t id = 0;
+};
+int RunDescribe(const JobOptions& options);
+int RunCancel(const JobOptions& options);
+int RunApprove(const JobOptions& options);
+
+// `gpusched boost ID --class C --for DURATION`.
+struct BoostOptions {
+  ClientOptions client;
+  std::int64_t id = 0;
+  std::string class_name;
+  std::int64_t for_s = 0;  // > 0
+};
+int RunBoost(const BoostOptions& options);
+
+// `gpusched freeze [--tenant T | --job ID] --for DURATION` and `unfreeze`
+// (which ignores for_s). Neither tenant nor job: the whole cluster.
+struct FreezeOptions {
+  ClientOptions client;
+  std::string tenant;
+  std::optional<std::int64_t> job;
+  std::int64_t for_s = 0;
+};
+int RunFreeze(const FreezeOptions& options);
+int RunUnfreeze(const FreezeOptions& options);
+// `gpusched freezes`, `gpusched nodes`.
+int RunFreezes(const ClientOptions& options);
+int RunNodes(const ClientOptions& options);
+
+// `gpusched drain|undrain NODE`.
+struct NodeOptions {
+  ClientOptions client;
+  std::string node;
+};
+int RunDrain(const NodeOptions& options);
+int RunUndrain(const NodeOptions& options);
+
+// `gpusched sla [--window DURATION]`; no window: the server's default.
+struct SlaOptions {
+  ClientOptions client;
+  std::optional<std::int64_t> window_s;
+};
+int RunSla(const SlaOptions& options);
+
+// `gpusched events [--job ID] [--kind PREFIX] [--limit N] [--after SEQ]`.
+struct EventsOptions {
+  ClientOptions client;
+  std::optional<std::int64_t> job;
+  std::string kind;
+  std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> after;
+};
+int RunEvents(const EventsOptions& options);
+
 }  // namespace gpusched::cli

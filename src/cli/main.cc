@@ -1,12 +1,15 @@
 // The `gpusched` binary: maps the command line onto the subcommands in
 // commands.h with CLI11. Parse errors print a hint and exit with kExitUsage.
 #include <cctype>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/text_format.h"
 
 namespace gpusched::cli {
 namespace {
@@ -138,6 +141,121 @@ void AddServerCommand(CLI::App& app, int& exit_code) {
   command->callback([o, &exit_code] { exit_code = RunServer(*o); });
 }
 
+// --- clients of the REST API ------------------------------------------------
+
+// `--server`, `--token` and `-o`: the options every client command takes.
+void AddClientOptions(CLI::App& command, ClientOptions& o) {
+  command.add_option("--server", o.server,
+                     "Server URL (default: $GPUSCHED_SERVER, else http://127.0.0.1:8080)");
+  command.add_option("--token", o.token, "API token (default: $GPUSCHED_TOKEN)");
+  AddOutputOption(command, o.output);
+}
+
+// A duration ("90s", "15m", "2h", "1d", "1h30m" or seconds), stored as
+// seconds. `Seconds` is std::int64_t or std::optional<std::int64_t>.
+template <typename Seconds>
+CLI::Option* AddDurationOption(CLI::App& command, const std::string& name, Seconds& seconds,
+                               const std::string& help) {
+  const CLI::Validator duration(
+      [](std::string& value) -> std::string {
+        Result<std::int64_t> parsed = ParseDuration(value);
+        if (!parsed) return parsed.error().message;
+        value = std::to_string(*parsed);
+        return {};
+      },
+      "DURATION", "duration");
+  return command.add_option(name, seconds, help)->transform(duration)->option_text("DURATION");
+}
+
+CLI::Option* AddJobId(CLI::App& command, std::int64_t& id) {
+  return command.add_option("ID", id, "Job id")->required()->check(CLI::PositiveNumber);
+}
+
+ClientOptions& ClientOf(ClientOptions& o) { return o; }
+template <typename Options>
+ClientOptions& ClientOf(Options& o) {
+  return o.client;
+}
+
+// Registers a client command that runs `run` on its options; the caller adds
+// the command's own options to the returned subcommand.
+template <typename Options>
+std::pair<CLI::App*, std::shared_ptr<Options>> AddClientCommand(CLI::App& app, int& exit_code,
+                                                                const std::string& name,
+                                                                const std::string& help,
+                                                                int (*run)(const Options&)) {
+  auto o = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand(name, help);
+  AddClientOptions(*command, ClientOf(*o));
+  command->callback([o, run, &exit_code] { exit_code = run(*o); });
+  return {command, o};
+}
+
+void AddJobCommands(CLI::App& app, int& exit_code) {
+  auto [submit, s] = AddClientCommand(app, exit_code, "submit", "Submit a job file", RunSubmit);
+  submit
+      ->add_option("FILE", s->file,
+                   "Job file (docs/job-spec.md): YAML, JSON if it ends in .json; - reads stdin")
+      ->required();
+  auto [jobs, j] = AddClientCommand(app, exit_code, "jobs", "List jobs", RunJobs);
+  jobs->add_option("--state", j->state, "Only jobs in this state")
+      ->check(
+          CLI::IsMember({"pending", "running", "stopping", "succeeded", "failed", "cancelled"}));
+  jobs->add_option("--tenant", j->tenant, "Only jobs of this tenant");
+  jobs->add_option("--class", j->class_name, "Only jobs of this priority class");
+  auto [describe, d] =
+      AddClientCommand(app, exit_code, "describe",
+                       "Show a job: state, placement, why it waits, history", RunDescribe);
+  AddJobId(*describe, d->id);
+  auto [cancel, c] = AddClientCommand(app, exit_code, "cancel", "Cancel a job", RunCancel);
+  AddJobId(*cancel, c->id);
+  auto [approve, a] = AddClientCommand(app, exit_code, "approve",
+                                       "Approve a job above its tenant's class limit", RunApprove);
+  AddJobId(*approve, a->id);
+  auto [boost, b] = AddClientCommand(app, exit_code, "boost",
+                                     "Raise a job's priority class for a while", RunBoost);
+  AddJobId(*boost, b->id);
+  boost->add_option("--class", b->class_name, "The class to boost to")->required();
+  AddDurationOption(*boost, "--for", b->for_s, "How long the boost lasts")->required();
+}
+
+void AddFreezeCommands(CLI::App& app, int& exit_code) {
+  auto [freeze, f] = AddClientCommand(
+      app, exit_code, "freeze", "Stop preemptions of the cluster, a tenant or a job", RunFreeze);
+  auto [unfreeze, u] = AddClientCommand(app, exit_code, "unfreeze", "Remove a freeze", RunUnfreeze);
+  for (auto [command, o] : {std::pair{freeze, f.get()}, std::pair{unfreeze, u.get()}}) {
+    CLI::Option* tenant = command->add_option("--tenant", o->tenant, "A tenant's freeze");
+    command->add_option("--job", o->job, "A job's freeze")
+        ->check(CLI::PositiveNumber)
+        ->excludes(tenant);
+  }
+  AddDurationOption(*freeze, "--for", f->for_s, "How long the freeze lasts")->required();
+  AddClientCommand(app, exit_code, "freezes", "List the freezes", RunFreezes);
+}
+
+void AddNodeCommands(CLI::App& app, int& exit_code) {
+  AddClientCommand(app, exit_code, "nodes", "List the nodes and their GPUs", RunNodes);
+  auto [drain, d] = AddClientCommand(app, exit_code, "drain",
+                                     "Start no new work on a node (running jobs go on)", RunDrain);
+  drain->add_option("NODE", d->node, "Node name")->required();
+  auto [undrain, u] =
+      AddClientCommand(app, exit_code, "undrain", "Let a drained node take work", RunUndrain);
+  undrain->add_option("NODE", u->node, "Node name")->required();
+}
+
+void AddReportCommands(CLI::App& app, int& exit_code) {
+  auto [sla, s] = AddClientCommand(app, exit_code, "sla",
+                                   "SLA attainment and waits per priority class", RunSla);
+  AddDurationOption(*sla, "--window", s->window_s, "Jobs started within this window (e.g. 1h)");
+  auto [events, e] =
+      AddClientCommand(app, exit_code, "events", "The scheduler's event log", RunEvents);
+  events->add_option("--job", e->job, "Only this job's events")->check(CLI::PositiveNumber);
+  events->add_option("--kind", e->kind, "Only events whose kind starts with this");
+  events->add_option("--limit", e->limit, "At most this many events")->check(CLI::PositiveNumber);
+  events->add_option("--after", e->after, "Only events after this sequence number")
+      ->check(CLI::NonNegativeNumber);
+}
+
 }  // namespace
 }  // namespace gpusched::cli
 
@@ -154,6 +272,10 @@ int main(int argc, char** argv) {
   AddEstimateCommand(app, exit_code);
   AddSimCommand(app, exit_code);
   AddServerCommand(app, exit_code);
+  AddJobCommands(app, exit_code);
+  AddFreezeCommands(app, exit_code);
+  AddNodeCommands(app, exit_code);
+  AddReportCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "server/persist.h"
 #include "server/server_impl.h"
+#include "server/sla.h"
 #include "store/sqlite_store.h"
 
 namespace gpusched::server {
@@ -21,6 +22,19 @@ bool SameSecret(std::string_view a, std::string_view b) {
     diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
   }
   return diff == 0;
+}
+
+// A small fixed set of names for the request counter (never raw paths,
+// which would make a series per job).
+std::string_view RouteGroup(std::string_view path) {
+  for (std::string_view group : {"jobs", "agents", "nodes", "freezes", "sla", "events", "classes",
+                                 "tenants"}) {
+    const std::string prefix = "/v1/" + std::string(group);
+    if (path.substr(0, prefix.size()) == prefix) return group;
+  }
+  if (path == "/healthz") return "healthz";
+  if (path == "/metrics") return "metrics";
+  return "other";
 }
 
 }  // namespace
@@ -124,8 +138,10 @@ void Server::Impl::Fail(const Status& s) {
 void Server::Impl::OwnerLoop() {
   using Clock = std::chrono::steady_clock;
   constexpr auto kMinCycleGap = std::chrono::milliseconds(20);
+  constexpr auto kSlaEvery = std::chrono::seconds(5);
   auto next_tick = Clock::now();
   auto earliest = Clock::now();  // the next change-driven cycle, not before
+  auto next_sla = Clock::now();
   while (true) {
     std::deque<Task> batch;
     {
@@ -140,9 +156,15 @@ void Server::Impl::OwnerLoop() {
     if ((dirty && start >= earliest) || start >= next_tick) {
       dirty = false;
       ChangeSet cs;
-      control->Tick(Now(), cs);
+      const Instant now = Now();
+      const CycleResult result = control->Tick(now, cs);
       if (!cs.empty()) Commit(cs, [](const Status&) {});
       const auto end = Clock::now();
+      metrics.AfterCycle(*control, result, end - start, now);
+      if (end >= next_sla) {
+        metrics.SetSla(SlaReport(control->jobs(), control->settings().classes, now, Duration(3600)));
+        next_sla = end + kSlaEvery;
+      }
       next_tick = end + options.config.settings.cycle_interval;
       earliest = end + std::max<Clock::duration>(kMinCycleGap, 2 * (end - start));
     }
@@ -179,6 +201,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   };
   impl->http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
+  });
+  // Prometheus scrapes without a token, as it does /healthz: the figures
+  // are per class and per state, never per job.
+  impl->http.Get("/metrics", [p = impl.get()](const httplib::Request&, httplib::Response& res) {
+    res.set_content(p->metrics.Render(), "text/plain; version=0.0.4");
+  });
+  impl->http.set_logger([p = impl.get()](const httplib::Request& req, const httplib::Response& res) {
+    p->metrics.CountRequest(RouteGroup(req.path), res.status);
   });
   AddJobRoutes(*impl);
   AddOpsRoutes(*impl);

@@ -123,6 +123,26 @@ TEST_F(ServerTest, AcknowledgedJobsSurviveARestartOnTheSameDatabase) {
   EXPECT_GT(SubmitYaml(kQuality), second) << "ids are never reused";
 }
 
+TEST_F(ServerTest, MetricsAreServedInPrometheusTextWithoutAToken) {
+  const std::int64_t id = SubmitYaml(kQuality);
+  WaitForJob(id, [](const json& v) { return v.contains("wait"); });  // a cycle ran
+  httplib::Client anon("127.0.0.1", server->port());
+  std::string text;
+  for (int i = 0; i < 200; ++i) {  // the cycle's figures land after its commit
+    auto r = anon.Get("/metrics");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_NE(r->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+    text = r->body;
+    if (text.find("gpusched_queue_length{class=\"high\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(text.find("gpusched_queue_length{class=\"high\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("gpusched_cycles_total"), std::string::npos);
+  EXPECT_NE(text.find("gpusched_http_requests_total{code=\"201\",route=\"jobs\"}"), std::string::npos)
+      << text;
+}
+
 TEST_F(ServerTest, AnAgentsLongPollReturnsWhenItsAssignmentsChange) {
   const std::uint64_t gen = RegisterAgent("n1", 1);
   const std::string base = "/v1/agents/n1/assignments?generation=" + std::to_string(gen);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/control.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "store/group_commit.h"
 #include "store/store.h"
@@ -47,6 +48,7 @@ struct Server::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::GroupCommitter> committer;
   std::unique_ptr<Control> control;
+  ServerMetrics metrics;
   httplib::Server http;
   int port = 0;
 
