@@ -108,6 +108,7 @@ struct ApiClient::Impl {
       : server(ResolveServer(options)), endpoint(ParseServerUrl(server)) {
     if (!endpoint) return;
     http = std::make_unique<httplib::Client>(server);
+    http->set_tcp_nodelay(true);  // else small requests wait on delayed ACKs
     http->set_connection_timeout(kConnectTimeout);
     http->set_read_timeout(kReadTimeout);
     http->set_write_timeout(kReadTimeout);

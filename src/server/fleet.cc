@@ -128,7 +128,9 @@ Result<Instant> Fleet::Heartbeat(const std::string& node, std::uint64_t generati
 std::vector<std::string> Fleet::ExpireLeases(Instant now, ClusterLedger& ledger) {
   std::vector<std::string> lost;
   for (auto& [name, n] : nodes_) {
-    if (n.lost || n.lease_expires > now) continue;
+    // Strictly after: the clock counts whole seconds, so a heartbeat late in
+    // second t still holds its node for at least the full lease.
+    if (n.lost || n.lease_expires >= now) continue;
     n.lost = true;
     GPUSCHED_CHECK(ledger.SetNodeHealthy(name, false).has_value(), name);
     lost.push_back(name);

@@ -72,7 +72,8 @@ class Fleet {
   // Checks that `generation` is current for `node` (for other agent calls).
   Status CheckGeneration(const std::string& node, std::uint64_t generation) const;
 
-  // Nodes whose lease lapsed at or before `now` and that were not lost yet:
+  // Nodes whose lease ended before `now` (a lease of L s from second t
+  // holds through second t + L) and that were not lost yet:
   // marks them lost and unhealthy in the ledger, and returns their names.
   std::vector<std::string> ExpireLeases(Instant now, ClusterLedger& ledger);
 

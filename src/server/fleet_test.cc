@@ -59,9 +59,10 @@ TEST_F(FleetTest, AHeartbeatRenewsTheLeaseAndALapsedLeaseMarksTheNodeLost) {
   auto renewed = fleet.Heartbeat("n1", 1, {}, kT0 + Duration(20), ledger);
   ASSERT_TRUE(renewed.has_value());
   EXPECT_EQ(*renewed, kT0 + Duration(50));
-  EXPECT_TRUE(fleet.ExpireLeases(kT0 + Duration(29), ledger).empty());
-  EXPECT_EQ(fleet.ExpireLeases(kT0 + Duration(30), ledger), std::vector<std::string>{"n2"});
-  EXPECT_TRUE(fleet.ExpireLeases(kT0 + Duration(31), ledger).empty()) << "reported once";
+  EXPECT_TRUE(fleet.ExpireLeases(kT0 + Duration(30), ledger).empty())
+      << "a lease holds through its last whole second";
+  EXPECT_EQ(fleet.ExpireLeases(kT0 + Duration(31), ledger), std::vector<std::string>{"n2"});
+  EXPECT_TRUE(fleet.ExpireLeases(kT0 + Duration(32), ledger).empty()) << "reported once";
   EXPECT_FALSE(ledger.node(*ledger.FindNode("n2")).healthy);
   EXPECT_TRUE(ledger.node(*ledger.FindNode("n1")).healthy);
   auto late = fleet.Heartbeat("n2", 1, {}, kT0 + Duration(40), ledger);
@@ -113,7 +114,7 @@ TEST_F(FleetTest, ARestoredNodeKeepsItsGenerationAndGetsOneLeaseToReturn) {
   EXPECT_EQ(fleet.Find("n1")->generation, 7u);
   EXPECT_EQ(fleet.Find("n1")->lease_expires, kT0 + kLease);
   EXPECT_TRUE(fleet.CheckGeneration("n1", 7).has_value());
-  EXPECT_EQ(fleet.ExpireLeases(kT0 + kLease, ledger), std::vector<std::string>{"n1"});
+  EXPECT_EQ(fleet.ExpireLeases(kT0 + kLease + Duration(1), ledger), std::vector<std::string>{"n1"});
 }
 
 }  // namespace

@@ -78,13 +78,17 @@ Reply Server::Impl::Exec(std::function<Reply(Control&, ChangeSet&, Instant)> f) 
   auto durable = std::make_shared<std::promise<Status>>();
   std::future<Reply> reply_future = reply->get_future();
   std::future<Status> durable_future = durable->get_future();
+  auto barrier = std::make_shared<std::uint64_t>(0);
   {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) return ErrorReply(503, "unavailable", "the server is stopping");
-    tasks.push_back([this, f = std::move(f), reply, durable] {
+    tasks.push_back([this, f = std::move(f), reply, durable, barrier] {
       ChangeSet cs;
       Reply r = f(*control, cs, Now());
       if (cs.empty()) {
+        // A read answers only once what it saw is durable: a change made
+        // by an earlier command or cycle may still be on its way to disk.
+        *barrier = handed_seq;
         durable->set_value(OkStatus());
       } else {
         dirty = true;
@@ -97,12 +101,23 @@ Reply Server::Impl::Exec(std::function<Reply(Control&, ChangeSet&, Instant)> f) 
   Reply r = reply_future.get();
   const Status s = durable_future.get();
   if (!s) return ErrorReply(500, "internal", "the change could not be made durable: " + s.error().message);
+  if (!WaitDurableAtLeast(*barrier)) {
+    return ErrorReply(503, "unavailable", "the server is stopping");
+  }
   return r;
+}
+
+bool Server::Impl::WaitDurableAtLeast(std::uint64_t seq) {
+  if (durable_seq.load() >= seq) return true;
+  std::unique_lock<std::mutex> lock(durable_mu);
+  durable_cv.wait(lock, [&] { return closing.load() || durable_seq.load() >= seq; });
+  return durable_seq.load() >= seq;
 }
 
 void Server::Impl::Commit(const ChangeSet& cs, std::function<void(const Status&)> done) {
   store::Mutation m = ToMutation(*control, cs, Now(), next_event_seq);
   const std::uint64_t seq = cs.seq;
+  handed_seq = std::max(handed_seq, seq);
   committer->Submit(std::move(m), [this, seq, done = std::move(done)](const Status& s) {
     if (s) {
       {
@@ -128,6 +143,11 @@ bool Server::Impl::WaitDurable(std::uint64_t seen, std::chrono::steady_clock::ti
 void Server::Impl::Fail(const Status& s) {
   if (failed.exchange(true)) return;
   fmt::print(stderr, "gpusched server: stopping: {}\n", s ? "" : s.error().message);
+  {
+    std::lock_guard<std::mutex> lock(durable_mu);
+    closing = true;  // reads waiting for durability give up
+  }
+  durable_cv.notify_all();
   http.stop();  // thread-safe: wakes the listener, which returns; Stop() joins it
 }
 
@@ -196,6 +216,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   impl->durable_seq = impl->control->next_seq() - 1;
   impl->committer = std::make_unique<store::GroupCommitter>(*impl->store);
   impl->http.set_payload_max_length(static_cast<std::size_t>(cfg.settings.max_body_bytes));
+  // Answers go out at once (httplib writes headers and body separately;
+  // with Nagle's algorithm each answer would wait ~40 ms for an ACK), and a
+  // client keeps its connection instead of reconnecting every 5 requests
+  // (reconnect bursts overflow the listen queue, which is compiled in).
+  impl->http.set_tcp_nodelay(true);
+  impl->http.set_keep_alive_max_count(10'000);
   impl->http.new_task_queue = [n = cfg.settings.http_threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(n));
   };

@@ -62,6 +62,7 @@ struct Server::Impl {
   std::thread owner;
   std::thread listener;
   std::int64_t next_event_seq = 1;          // owner thread only
+  std::uint64_t handed_seq = 0;             // owner thread: newest change sent to commit
   std::atomic<std::uint64_t> durable_seq{0};
   // Signalled when durable_seq advances or the server closes (long polls).
   std::mutex durable_mu;
@@ -82,6 +83,9 @@ struct Server::Impl {
   // Waits until durable_seq differs from `seen`, the server closes, or
   // `deadline`; returns whether it advanced. Any thread.
   bool WaitDurable(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // Waits until changes up to `seq` are durable; false when the server
+  // closes or failed first. Any thread but the owner.
+  bool WaitDurableAtLeast(std::uint64_t seq);
   void Fail(const Status& s);
 
   // Authentication: the caller of a request, or the 401 reply.
