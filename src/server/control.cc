@@ -35,6 +35,7 @@ Control::Control(const GpuCatalog* catalog, Settings settings)
       runtime_(catalog) {}
 
 void Control::Begin(ChangeSet& out) {
+  changed_ = true;  // every change may matter to the next cycle
   if (out.seq == 0) out.seq = next_seq_++;
 }
 

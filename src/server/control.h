@@ -214,9 +214,17 @@ class Control {
                                      const std::vector<std::uint64_t>& running) const;
 
   // --- the loop -------------------------------------------------------
-  // Lapsed leases (jobs requeued), grace deadlines, then one scheduling
-  // cycle and its decisions. Returns the cycle's result for metrics.
+  // Lapsed leases (jobs requeued), expired boosts and freezes, then one
+  // scheduling cycle and its decisions. Returns the cycle's result for
+  // metrics. The cycle is skipped (an empty result, last_tick_ran() false)
+  // when it could decide nothing new: nothing changed since the last cycle
+  // (which made no decision), no time-based rule comes due (a minimum
+  // runtime passing, a preemption leaving the limit window, a nomination
+  // expiring, a deferred job's retry), and the last cycle is less than
+  // kIdleCycle old.
   CycleResult Tick(Instant now, ChangeSet& out);
+  bool last_tick_ran() const { return last_tick_ran_; }
+  static constexpr Duration kIdleCycle{60};
 
   // --- restart --------------------------------------------------------
   // Rebuilds the state from stored rows (records.h) into an empty Control:
@@ -273,6 +281,12 @@ class Control {
   std::map<std::uint64_t, JobId> run_owner_;
   std::map<std::string, std::set<JobId>, std::less<>> node_runs_;
   std::vector<Freeze> freezes_;
+  // When the next cycle is due (see Tick).
+  bool changed_ = true;
+  bool last_tick_ran_ = false;
+  Instant last_cycle_{};
+  Instant next_wake_ = kNever;
+  Instant next_expiry_{};  // earliest boost or freeze expiry (epoch: unknown)
   JobId next_job_ = 1;
   std::uint64_t next_assignment_ = 1;
   std::uint64_t next_seq_ = 1;

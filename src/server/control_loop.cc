@@ -122,11 +122,26 @@ void Control::ExpireLeases(Instant now, ChangeSet& out) {
 CycleResult Control::Tick(Instant now, ChangeSet& out) {
   ExpireLeases(now, out);
   ExpireOperatorActions(now, out);
+  last_tick_ran_ = changed_ || now >= next_wake_ || now >= last_cycle_ + kIdleCycle;
+  if (!last_tick_ran_) return {};
+  const PolicyConfig& policy = settings_.policy;
+  Instant wake = kNever;
+  auto later = [&](Instant at) {
+    if (at > now) wake = std::min(wake, at);
+  };
   std::vector<Job> live;
   for (auto& [id, r] : jobs_) {
     if (IsFinal(r.state)) continue;
     Job& j = r.job;
     if (j.nomination && j.nomination->expires_at <= now) j.nomination.reset();
+    if (j.nomination) later(j.nomination->expires_at);
+    if (j.phase == JobPhase::kRunning && policy.enable_preemption) {
+      const PriorityClass* c = settings_.classes.Find(j.class_name);
+      if (policy.respect_min_runtime && c) later(j.started_at + c->min_runtime);
+      if (policy.enforce_preemption_limits) {
+        for (Instant p : j.preempted_at) later(p + policy.preemption_window);
+      }
+    }
     live.push_back(j);
   }
   Snapshot snap;
@@ -157,7 +172,15 @@ CycleResult Control::Tick(Instant now, ChangeSet& out) {
     jobs_.at(d.beneficiary).job.nomination = Nomination{d.nominated, d.nomination_expires_at};
     Log(out, d.beneficiary, "defrag", d.reason);
   }
-  for (const Wait& w : result.waits) jobs_.at(w.job).wait = w;
+  for (const Wait& w : result.waits) {
+    jobs_.at(w.job).wait = w;
+    if (w.code == WaitCode::kDeferred) later(now + Duration(1));
+  }
+  // A cycle that decided something may enable more (the next one checks);
+  // one that decided nothing waits for a change or a time-based rule.
+  changed_ = !result.binds.empty() || !result.preemptions.empty() || !result.defrags.empty();
+  last_cycle_ = now;
+  next_wake_ = wake;
   return result;
 }
 

@@ -52,6 +52,7 @@ Status Control::Boost(JobId id, const std::string& class_name, Instant until,
   }
   if (until <= now) return Invalid("for: the boost must last at least one second");
   r.job.boost = gpusched::Boost{class_name, until};
+  next_expiry_ = std::min(next_expiry_, until);
   Log(out, id, "boost",
       fmt::format("boosted from {} to {} for {} s by {}", r.job.class_name, class_name,
                   (until - now).count(), by));
@@ -102,6 +103,7 @@ Result<Freeze> Control::AddFreeze(Freeze f, const std::string& by, Instant now, 
   auto same = std::find_if(freezes_.begin(), freezes_.end(), [&](const Freeze& k) {
     return k.scope == f.scope && k.target == f.target;
   });
+  next_expiry_ = std::min(next_expiry_, f.expires_at);
   if (same == freezes_.end()) {
     freezes_.push_back(f);
   } else {
@@ -194,14 +196,22 @@ void Control::RestorePolicy(ClassTable classes, std::vector<Tenant> tenants) {
   settings_.tenants = std::move(tenants);
 }
 
+// Runs when the earliest expiry is due; finds the next one on the way.
 void Control::ExpireOperatorActions(Instant now, ChangeSet& out) {
+  if (now < next_expiry_) return;
+  next_expiry_ = kNever;
   for (auto& [id, r] : jobs_) {
-    if (IsFinal(r.state) || !r.job.boost || r.job.boost->expires_at > now) continue;
+    if (IsFinal(r.state) || !r.job.boost) continue;
+    if (r.job.boost->expires_at > now) {
+      next_expiry_ = std::min(next_expiry_, r.job.boost->expires_at);
+      continue;
+    }
     const std::string cls = r.job.boost->class_name;
     r.job.boost.reset();
     Log(out, id, "boost", fmt::format("boost to {} expired; back to {}", cls, r.job.class_name));
   }
   const auto expired = std::erase_if(freezes_, [&](const Freeze& f) { return f.expires_at <= now; });
+  for (const Freeze& f : freezes_) next_expiry_ = std::min(next_expiry_, f.expires_at);
   if (expired > 0) {
     Begin(out);
     out.settings = true;

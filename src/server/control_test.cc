@@ -158,6 +158,48 @@ TEST_F(ControlTest, APreemptedJobStopsWithinItsGraceAndResumesFromItsCheckpoint)
   EXPECT_EQ(State(low), JobState::kPending);
 }
 
+TEST_F(ControlTest, CyclesAreSkippedUntilSomethingChangesOrATimedRuleComesDue) {
+  PriorityClass low_class = *control.settings().classes.Find("low");
+  low_class.min_runtime = Duration(50);  // due before the idle cycle
+  ChangeSet admin;
+  ASSERT_TRUE(control.PutClass(low_class, "test", admin).has_value());
+  Register("n1", 1);
+  const JobId low = Submit(Request("research", "low", 12000));
+  Tick();
+  ASSERT_EQ(State(low), JobState::kRunning);
+  Tick();  // the bind may have enabled more: one more cycle checks
+  EXPECT_TRUE(control.last_tick_ran());
+  Tick();
+  EXPECT_FALSE(control.last_tick_ran()) << "nothing changed, nothing due";
+
+  const JobId urgent = Submit(Request("quality", "critical", 12000));
+  Tick();
+  EXPECT_TRUE(control.last_tick_ran());
+  EXPECT_EQ(State(urgent), JobState::kPending) << "low has not run its 50 s minimum";
+  Advance(49);
+  Beat("n1");
+  Tick();
+  EXPECT_FALSE(control.last_tick_ran());
+  Advance(1);  // low's minimum runtime ends: the rule comes due
+  Tick();
+  EXPECT_TRUE(control.last_tick_ran());
+  EXPECT_EQ(State(low), JobState::kStopping);
+}
+
+TEST_F(ControlTest, AnIdleClusterStillRunsACycleEveryIdlePeriod) {
+  Register("n1", 1);
+  Submit(Request("research", "low", 12000));
+  Submit(Request("research", "low", 12000));  // waits for the first
+  Tick();
+  Tick();
+  Tick();
+  EXPECT_FALSE(control.last_tick_ran());
+  Advance(static_cast<int>(Control::kIdleCycle.count()));
+  Beat("n1");
+  Tick();
+  EXPECT_TRUE(control.last_tick_ran()) << "waits are refreshed now and then";
+}
+
 TEST_F(ControlTest, ACheckpointSavedWhileStoppingIsWhereTheJobResumes) {
   Register("n1", 1);
   const JobId low = Submit(Request("research", "low", 12000));

@@ -180,7 +180,7 @@ void Server::Impl::OwnerLoop() {
       const CycleResult result = control->Tick(now, cs);
       if (!cs.empty()) Commit(cs, [](const Status&) {});
       const auto end = Clock::now();
-      metrics.AfterCycle(*control, result, end - start, now);
+      if (control->last_tick_ran()) metrics.AfterCycle(*control, result, end - start, now);
       if (end >= next_sla) {
         metrics.SetSla(SlaReport(control->jobs(), control->settings().classes, now, Duration(3600)));
         next_sla = end + kSlaEvery;
