@@ -143,7 +143,7 @@ json JobView(const JobRecord& r, Instant now) {
             {"preemptions", j.preempted_at.size()},
             {"awaiting_approval", r.wait && r.wait->code == WaitCode::kAwaitingApproval}};
   if (r.peak_mib > 0) view["peak_mib"] = r.peak_mib;
-  if (j.boost && j.boost->expires_at > now) {
+  if (!IsFinal(r.state) && j.boost && j.boost->expires_at > now) {
     view["boost"] = json{{"class", j.boost->class_name}, {"expires_at", Secs(j.boost->expires_at)}};
   }
   if (r.state == JobState::kRunning || r.state == JobState::kStopping) {
