@@ -1,12 +1,9 @@
 // The operations routes of the REST API: boost and approve a job, freezes,
-// nodes and drains, the SLA report; classes and tenants (read by users,
-// changed by admins). The event log is in
-// routes_events.cc.
+// nodes and drains. The SLA report, classes and tenants are in
+// routes_admin.cc, the event log in routes_events.cc.
 #include <fmt/format.h>
 
-#include "server/policy_json.h"
 #include "server/server_impl.h"
-#include "server/sla.h"
 
 namespace gpusched::server {
 namespace {
@@ -232,102 +229,6 @@ Reply Drain(Server::Impl& s, const Caller& caller, const std::string& node, bool
   });
 }
 
-json SlaJson(const ClassSla& c) {
-  json target = nullptr;
-  if (c.target) {
-    target = json{{"percentile", c.target->percentile}, {"max_wait_s", c.target->max_wait.count()}};
-  }
-  return json{{"class", c.class_name},
-              {"target", target},
-              {"started", c.started},
-              {"met", c.met},
-              {"attainment", c.attainment ? json(*c.attainment) : json(nullptr)},
-              {"wait_p50_s", c.wait_p50.count()},
-              {"wait_p95_s", c.wait_p95.count()},
-              {"wait_max_s", c.wait_max.count()},
-              {"pending", c.pending},
-              {"pending_over_target", c.pending_over_target},
-              {"oldest_pending_s", c.oldest_pending.count()}};
-}
-
-Reply Sla(Server::Impl& s, const httplib::Request& req) {
-  std::int64_t window = 3600;
-  if (req.has_param("window_s")) {
-    const std::string w = req.get_param_value("window_s");
-    if (w.empty() || w.size() > 9 || w.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoll(w) == 0) {
-      return ErrorReply(400, "invalid_argument",
-                        fmt::format("window_s: must be a positive number of seconds, got \"{}\"", w));
-    }
-    window = std::stoll(w);
-  }
-  return s.Exec([&](Control& c, ChangeSet&, Instant now) {
-    json classes = json::array();
-    for (const ClassSla& x : SlaReport(c.jobs(), c.settings().classes, now, Duration(window))) {
-      classes.push_back(SlaJson(x));
-    }
-    return Reply{200, json{{"window_s", window}, {"classes", classes}}};
-  });
-}
-
-Reply Classes(Server::Impl& s) {
-  return s.Exec([&](Control& c, ChangeSet&, Instant) {
-    return Reply{200, json{{"classes", json::parse(ClassesToJson(c.settings().classes))}}};
-  });
-}
-
-Reply Tenants(Server::Impl& s, const Caller& caller) {
-  return s.Exec([&](Control& c, ChangeSet&, Instant) {
-    json out = json::array();
-    for (const Tenant& t : c.settings().tenants) {
-      if (caller.role == config::Role::kAdmin || t.name == caller.tenant) {
-        out.push_back(json::parse(TenantToJson(t)));
-      }
-    }
-    return Reply{200, json{{"tenants", out}}};
-  });
-}
-
-// A class or tenant name in a path: what job files and tokens can name.
-std::optional<Reply> BadName(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 63 &&
-                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
-  if (ok) return std::nullopt;
-  return ErrorReply(400, "invalid_argument",
-                    fmt::format("name: must be 1 to 63 of a-z 0-9 . _ -, got \"{}\"", name));
-}
-
-Reply PutClass(Server::Impl& s, const Caller& caller, const std::string& name,
-               const httplib::Request& req) {
-  if (auto bad = BadName(name)) return *bad;
-  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
-    const PriorityClass* existing = c.settings().classes.Find(name);
-    PriorityClass base;
-    if (existing) base = *existing;
-    Result<PriorityClass> pc = ClassFromBody(name, req.body, base);
-    if (!pc) return ErrorReply(pc.error());
-    if (!existing && !json::parse(req.body, nullptr, false).contains("value")) {
-      return ErrorReply(400, "invalid_argument", "value: a new class needs one");
-    }
-    if (Status st = c.PutClass(*pc, CallerName(caller), cs); !st) return ErrorReply(st.error());
-    return Reply{200, json::parse(ClassToJson(*c.settings().classes.Find(name)))};
-  });
-}
-
-Reply PutTenant(Server::Impl& s, const Caller& caller, const std::string& name,
-                const httplib::Request& req) {
-  if (auto bad = BadName(name)) return *bad;
-  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
-    const auto& tenants = c.settings().tenants;
-    const auto it = std::find_if(tenants.begin(), tenants.end(),
-                                 [&](const Tenant& t) { return t.name == name; });
-    Result<Tenant> t = TenantFromBody(name, req.body, it == tenants.end() ? Tenant{} : *it);
-    if (!t) return ErrorReply(t.error());
-    if (Status st = c.PutTenant(*t, CallerName(caller), cs); !st) return ErrorReply(st.error());
-    return Reply{200, json::parse(TenantToJson(*t))};
-  });
-}
-
 // `h(caller, id, req)` for a route whose first match is a job id.
 template <typename Handler>
 auto WithJobId(Handler h) {
@@ -369,23 +270,6 @@ void AddOpsRoutes(Server::Impl& s) {
               AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
                 return Drain(s, c, req.matches[1], false);
               }));
-  s.http.Get("/v1/sla", Authed(s, [&s](const Caller&, const httplib::Request& req) {
-               return Sla(s, req);
-             }));
-  s.http.Get("/v1/classes", Authed(s, [&s](const Caller&, const httplib::Request&) {
-               return Classes(s);
-             }));
-  s.http.Get("/v1/tenants", Authed(s, [&s](const Caller& c, const httplib::Request&) {
-               return Tenants(s, c);
-             }));
-  s.http.Put(R"(/v1/classes/([^/]+))",
-             AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
-               return PutClass(s, c, req.matches[1], req);
-             }));
-  s.http.Put(R"(/v1/tenants/([^/]+))",
-             AdminOnly(s, [&s](const Caller& c, const httplib::Request& req) {
-               return PutTenant(s, c, req.matches[1], req);
-             }));
 }
 
 }  // namespace gpusched::server

@@ -238,6 +238,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   });
   AddJobRoutes(*impl);
   AddOpsRoutes(*impl);
+  AddAdminRoutes(*impl);
   AddEventRoutes(*impl);
   AddAgentRoutes(*impl);
   int port = impl->options.port;

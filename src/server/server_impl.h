@@ -95,6 +95,7 @@ struct Server::Impl {
 // Route registration, one file per group.
 void AddJobRoutes(Server::Impl& s);
 void AddOpsRoutes(Server::Impl& s);
+void AddAdminRoutes(Server::Impl& s);
 void AddEventRoutes(Server::Impl& s);
 void AddAgentRoutes(Server::Impl& s);
 
