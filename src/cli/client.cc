@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <optional>
-#include <regex>
+#include <string_view>
 
 #include <fmt/core.h>
 #include <httplib.h>
@@ -65,12 +65,40 @@ bool IsConnectError(httplib::Error error) {
 // HOST and PORT of `server` when it is [http[s]://]HOST[:PORT], the form
 // httplib::Client takes (it would throw on another scheme, misread a path).
 std::optional<Endpoint> ParseServerUrl(const std::string& server) {
-  static const std::regex kUrl(
-      R"(^(?:(https?)://)?(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::([0-9]{1,5}))?$)");
-  std::smatch m;
-  if (!std::regex_match(server, m, kUrl)) return std::nullopt;
-  Endpoint e{m[2].matched ? m[2].str() : m[3].str(), m[1].str() == "https" ? 443 : 80};
-  if (m[4].matched) e.port = std::stoi(m[4].str());
+  constexpr auto npos = std::string_view::npos;
+  std::string_view rest = server;
+  Endpoint e{"", 80};
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+    e.port = 443;
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  }
+  if (rest.starts_with("[")) {  // an IPv6 address
+    const std::size_t close = rest.find(']');
+    if (close == npos) return std::nullopt;
+    e.host = std::string(rest.substr(1, close - 1));
+    if (e.host.empty() || e.host.find_first_not_of("0123456789abcdefABCDEF:.") != npos) {
+      return std::nullopt;
+    }
+    rest.remove_prefix(close + 1);
+  } else {
+    const std::size_t colon = rest.find(':');
+    e.host = std::string(rest.substr(0, colon));
+    if (e.host.empty() ||
+        e.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+            npos) {
+      return std::nullopt;
+    }
+    rest.remove_prefix(colon == npos ? rest.size() : colon);
+  }
+  if (rest.empty()) return e;
+  if (rest.front() != ':') return std::nullopt;
+  rest.remove_prefix(1);
+  if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != npos) {
+    return std::nullopt;
+  }
+  e.port = std::stoi(std::string(rest));
   if (e.port > 65535) return std::nullopt;
   return e;
 }
