@@ -48,7 +48,8 @@ TEST(SlaReport, AttainmentIsTheShareOfFirstStartsWithinTheTarget) {
                                         SlaTarget{95, Duration(300)}}));
   Jobs jobs;
   for (int waited : {10, 20, 30, 299, 300, 301, 1000}) jobs.Add("critical", 2000, waited);
-  const ClassSla& c = Of(SlaReport(jobs.map, classes, kNow, Duration(3600)), "critical");
+  const auto report = SlaReport(jobs.map, classes, kNow, Duration(3600));
+  const ClassSla& c = Of(report, "critical");
   EXPECT_EQ(c.started, 7);
   EXPECT_EQ(c.met, 5) << "a wait equal to the target meets it";
   EXPECT_DOUBLE_EQ(*c.attainment, 5.0 / 7.0);
@@ -61,7 +62,8 @@ TEST(SlaReport, OnlyFirstStartsInsideTheWindowCount) {
   Jobs jobs;
   jobs.Add("medium", 7200, 60);   // started 7140 s ago: outside a 1 h window
   jobs.Add("medium", 600, 60);    // started 540 s ago
-  const ClassSla& c = Of(SlaReport(jobs.map, ClassTable::Defaults(), kNow, Duration(3600)), "medium");
+  const auto report = SlaReport(jobs.map, ClassTable::Defaults(), kNow, Duration(3600));
+  const ClassSla& c = Of(report, "medium");
   EXPECT_EQ(c.started, 1);
   EXPECT_EQ(c.wait_max, Duration(60));
 }
@@ -74,7 +76,8 @@ TEST(SlaReport, NeverStartedPendingJobsAreCountedWithTheirWaitSoFar) {
   jobs.Add("high", 100, -1, JobState::kPending);
   jobs.Add("high", 1000, -1, JobState::kPending);
   jobs.Add("high", 5000, -1, JobState::kCancelled);  // never ran: not waiting
-  const ClassSla& c = Of(SlaReport(jobs.map, classes, kNow, Duration(3600)), "high");
+  const auto report = SlaReport(jobs.map, classes, kNow, Duration(3600));
+  const ClassSla& c = Of(report, "high");
   EXPECT_EQ(c.pending, 2);
   EXPECT_EQ(c.pending_over_target, 1);
   EXPECT_EQ(c.oldest_pending, Duration(1000));
