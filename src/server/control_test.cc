@@ -1,6 +1,7 @@
 // The control plane's state machine: submissions, runs, reports, preemption,
 // lost leases and cancellation, driven by hand with an injected clock.
 #include "server/control.h"
+#include "server/control_testing.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,38 +9,10 @@
 namespace gpusched::server {
 namespace {
 
-const GpuCatalog& Catalog() {
-  static const GpuCatalog catalog = GpuCatalog::BuiltIn();
-  return catalog;
-}
-
-Control::Settings Defaults() {
-  Control::Settings s;
-  for (const char* name : {"quality", "research"}) {
-    Tenant t;
-    t.name = name;
-    s.tenants.push_back(t);
-  }
-  return s;
-}
-
-JobRequest Request(std::string tenant, std::string cls, MiB mib) {
-  JobRequest r;
-  r.tenant = std::move(tenant);
-  r.class_name = std::move(cls);
-  r.memory_per_gpu_mib = mib;
-  r.epochs = 10;
-  r.epoch_t4 = Duration(600);
-  return r;
-}
-
-Registration Node(std::string name, int t4s) {
-  Registration r;
-  r.node = std::move(name);
-  r.agent_id = "a";
-  for (int i = 0; i < t4s; ++i) r.gpus.push_back(AgentGpu{i, "GPU-" + std::to_string(i), "T4", 0, true});
-  return r;
-}
+using testing::Catalog;
+using testing::Defaults;
+using testing::Node;
+using testing::Request;
 
 struct ControlTest : ::testing::Test {
   Control control{&Catalog(), Defaults()};
