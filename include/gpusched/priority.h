@@ -38,6 +38,10 @@ struct PriorityClass {
   // preempted, and the time it gets between the signal and the kill.
   Duration min_runtime{300};
   Duration preemption_grace{30};
+  // The most epochs a job of this class may run between checkpoints: the
+  // agent passes it to trainers (`yolo train save_period=`), and a job's own
+  // `save_period` may only be smaller. >= 1.
+  int save_period = 5;
 };
 
 // The set of classes, ordered by value (highest first). Names are unique and

@@ -141,7 +141,7 @@ Result<SlaTarget> ParseSla(const YAML::Node& yaml, const std::string& path) {
 
 Result<PriorityClass> ParseClass(const YAML::Node& yaml, const std::string& path) {
   Result<Map> m =
-      Map::Open(yaml, path, {"name", "value", "policy", "sla", "min_runtime_s", "grace_s"});
+      Map::Open(yaml, path, {"name", "value", "policy", "sla", "min_runtime_s", "grace_s", "save_period"});
   CF_TRY(m);
   PriorityClass pc;
   CF_TRY(m->Required("name", pc.name));
@@ -160,6 +160,11 @@ Result<PriorityClass> ParseClass(const YAML::Node& yaml, const std::string& path
   }
   CF_TRY(m->Seconds("min_runtime_s", pc.min_runtime));
   CF_TRY(m->Seconds("grace_s", pc.preemption_grace));
+  CF_TRY(m->Optional("save_period", pc.save_period));
+  if (pc.save_period < 1) {
+    return Fail(m->Path("save_period"), ErrorCode::kInvalidArgument,
+                fmt::format("must be at least 1 epoch, got {}", pc.save_period));
+  }
   return pc;
 }
 

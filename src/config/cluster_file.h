@@ -13,7 +13,8 @@
 //        critical_budget_gpu_hours: 40, credit: 100}
 //   classes:            # optional; replaces ClassTable::Defaults() when present
 //     - {name: critical, value: 1000, policy: PreemptLowerPriority,
-//        sla: {percentile: 95, max_wait_s: 300}, min_runtime_s: 0, grace_s: 60}
+//        sla: {percentile: 95, max_wait_s: 300}, min_runtime_s: 0, grace_s: 60,
+//        save_period: 5}   # most epochs between checkpoints (default 5, >= 1)
 //   policy:             # optional; any subset overrides PolicyConfig{}
 //     max_preemptions_per_window: 1
 //     preemption_window_s: 86400

@@ -110,7 +110,8 @@ TEST(ClusterFileClasses, ClassesReplaceTheDefaults) {
       ParseOk(std::string(kOneNode) +
               "classes:\n"
               "  - {name: urgent, value: 900, policy: PreemptLowerPriority,"
-              " sla: {percentile: 99, max_wait_s: 120}, min_runtime_s: 0, grace_s: 60}\n"
+              " sla: {percentile: 99, max_wait_s: 120}, min_runtime_s: 0, grace_s: 60,"
+              " save_period: 2}\n"
               "  - {name: medium, value: 10, policy: Never}\n");
   ASSERT_EQ(c.classes.classes().size(), 2u);
   EXPECT_EQ(c.classes.Find("critical"), nullptr);
@@ -123,7 +124,15 @@ TEST(ClusterFileClasses, ClassesReplaceTheDefaults) {
   EXPECT_EQ(urgent->sla->max_wait, Duration(120));
   EXPECT_EQ(urgent->min_runtime, Duration(0));
   EXPECT_EQ(urgent->preemption_grace, Duration(60));
+  EXPECT_EQ(urgent->save_period, 2);
   EXPECT_EQ(c.classes.Find("medium")->policy, PreemptionPolicy::kNever);
+  EXPECT_EQ(c.classes.Find("medium")->save_period, 5) << "the default";
+}
+
+TEST(ClusterFileErrors, ASavePeriodBelowOneEpochIsRejected) {
+  EXPECT_EQ(ParseError(std::string(kOneNode) +
+                       "classes:\n  - {name: c, value: 1, save_period: 0}\n"),
+            "classes[0].save_period: must be at least 1 epoch, got 0");
 }
 
 TEST(ClusterFilePolicy, KeysOverrideOnlyWhatTheyName) {

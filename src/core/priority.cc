@@ -43,6 +43,10 @@ std::string Malformed(const PriorityClass& pc) {
     return fmt::format("priority class \"{}\": min_runtime {} s is negative", pc.name,
                        ToSeconds(pc.min_runtime));
   }
+  if (pc.save_period < 1) {
+    return fmt::format("priority class \"{}\": save_period {} must be at least 1 epoch", pc.name,
+                       pc.save_period);
+  }
   if (pc.preemption_grace < Duration::zero()) {
     return fmt::format("priority class \"{}\": preemption_grace {} s is negative", pc.name,
                        ToSeconds(pc.preemption_grace));

@@ -21,7 +21,8 @@ json ClassView(const PriorityClass& pc) {
               {"preempts", pc.policy == PreemptionPolicy::kPreemptLowerPriority},
               {"sla", sla},
               {"min_runtime_s", pc.min_runtime.count()},
-              {"preemption_grace_s", pc.preemption_grace.count()}};
+              {"preemption_grace_s", pc.preemption_grace.count()},
+              {"save_period", pc.save_period}};
 }
 
 json TenantView(const Tenant& t) {
@@ -75,7 +76,8 @@ void CheckName(const json& o, std::string_view name) {
 constexpr std::int64_t kMaxSeconds = 10LL * 365 * 86400;
 
 PriorityClass ReadClass(const json& o, PriorityClass pc) {
-  OnlyKnown(o, {"name", "value", "preempts", "sla", "min_runtime_s", "preemption_grace_s"});
+  OnlyKnown(o, {"name", "value", "preempts", "sla", "min_runtime_s", "preemption_grace_s",
+                "save_period"});
   if (o.contains("value")) pc.value = Number<std::int32_t>(o, "value", 0, 1'000'000);
   if (o.contains("preempts")) {
     if (!o["preempts"].is_boolean()) throw Bad{"preempts: must be true or false"};
@@ -101,6 +103,7 @@ PriorityClass ReadClass(const json& o, PriorityClass pc) {
   if (o.contains("preemption_grace_s")) {
     pc.preemption_grace = Duration(Number<std::int64_t>(o, "preemption_grace_s", 0, 86400));
   }
+  if (o.contains("save_period")) pc.save_period = Number<int>(o, "save_period", 1, 100'000);
   return pc;
 }
 
