@@ -161,6 +161,11 @@ Status Control::Cancel(JobId id, const std::string& by, Instant now, ChangeSet& 
   return OkStatus();
 }
 
+int Control::SavePeriodOf(const Job& job) const {
+  const PriorityClass* c = settings_.classes.Find(job.class_name);
+  return c ? c->save_period : 5;
+}
+
 Duration Control::GraceOf(const Job& job) const {
   const PriorityClass* c = settings_.classes.Find(job.class_name);
   return c ? c->preemption_grace : Duration(30);
@@ -191,8 +196,11 @@ Result<Instant> Control::Heartbeat(const std::string& node, std::uint64_t genera
     if (after->gpus[i].healthy != health[i]) {
       Begin(out);
       out.nodes.insert(node);
-      Log(out, 0, "gpu", fmt::format("node {} GPU {} is {}", node, after->gpus[i].index,
-                                      after->gpus[i].healthy ? "healthy again" : "unhealthy"));
+      const AgentGpu& g = after->gpus[i];
+      Log(out, 0, "gpu",
+          fmt::format("node {} GPU {} is {}", node, g.index,
+                      g.healthy ? "healthy again"
+                                : "unhealthy" + (g.health_reason.empty() ? "" : ": " + g.health_reason)));
     }
   }
   return lease;
@@ -205,7 +213,13 @@ std::vector<std::pair<JobId, Assignment>> Control::AssignmentsFor(const std::str
   if (on_node == node_runs_.end()) return out;
   for (JobId id : on_node->second) {
     const JobRecord& r = jobs_.at(id);
-    if (r.assignment->visible_after <= durable_seq) out.emplace_back(id, *r.assignment);
+    if (r.assignment->visible_after > durable_seq) continue;
+    Assignment a = *r.assignment;
+    if (a.stop && a.stop_visible_after > durable_seq) {
+      a.stop = false;  // the stop is not durable yet
+      a.stop_deadline = kNever;
+    }
+    out.emplace_back(id, std::move(a));
   }
   return out;
 }

@@ -84,6 +84,9 @@ struct Assignment {
   bool stop = false;              // the run must stop
   Instant stop_deadline = kNever; // grace end: then the agent kills it
   std::uint64_t visible_after = 0;  // the ChangeSet sequence that created it
+  // The sequence that told it to stop: until that is durable, agents still
+  // see the run as it was (running), never without it.
+  std::uint64_t stop_visible_after = 0;
 };
 
 struct JobRecord {
@@ -212,6 +215,10 @@ class Control {
   // Of the runs an agent says it has, those it must stop (not current).
   std::vector<std::uint64_t> Unknown(const std::string& node,
                                      const std::vector<std::uint64_t>& running) const;
+  // The job whose current run is `assignment` when that run holds a GPU of
+  // `node`; nullopt for a run that is over, never existed or is elsewhere
+  // (the check every report about a run passes).
+  std::optional<JobId> RunOf(const std::string& node, std::uint64_t assignment) const;
 
   // --- the loop -------------------------------------------------------
   // Lapsed leases (jobs requeued), expired boosts and freezes, then one
@@ -244,6 +251,9 @@ class Control {
   const MemoryEstimator& estimator() const { return estimator_; }
   const RuntimeModel& runtime() const { return runtime_; }
   const JobRecord* Find(JobId id) const;
+  // The most epochs between checkpoints for a job of this class (its class's
+  // save_period; 5 for a class that no longer exists).
+  int SavePeriodOf(const Job& job) const;
   const std::map<JobId, JobRecord>& jobs() const { return jobs_; }
   const ClusterLedger& ledger() const { return ledger_; }
   const Fleet& fleet() const { return fleet_; }

@@ -62,7 +62,7 @@ void Control::StopRun(JobId id, Instant now, Duration grace, std::string why, Ch
   r.assignment->stop = true;
   r.assignment->stop_deadline = now + grace;
   Begin(out);
-  r.assignment->visible_after = out.seq;
+  r.assignment->stop_visible_after = out.seq;
   Log(out, id, "stop", fmt::format("run {} stops within {} s: {}", r.assignment->id,
                                    grace.count(), why));
 }

@@ -13,16 +13,20 @@ Status Control::ApplyReports(const std::string& node, std::uint64_t generation,
                              const std::vector<Report>& reports, Instant now, ChangeSet& out) {
   if (Status s = fleet_.CheckGeneration(node, generation); !s) return s;
   for (const Report& rep : reports) {
-    auto owner = run_owner_.find(rep.assignment);
-    if (owner == run_owner_.end()) continue;  // stale: that run is over
-    JobRecord& r = jobs_.at(owner->second);
-    const auto& gpus = r.assignment->gpus;
-    const bool ours = std::any_of(gpus.begin(), gpus.end(),
-                                  [&](const AssignedGpu& g) { return g.node == node; });
-    if (!ours) continue;
-    ApplyReport(r, rep, now, out);
+    const std::optional<JobId> job = RunOf(node, rep.assignment);
+    if (!job) continue;  // stale: that run is over, or elsewhere
+    ApplyReport(jobs_.at(*job), rep, now, out);
   }
   return OkStatus();
+}
+
+std::optional<JobId> Control::RunOf(const std::string& node, std::uint64_t assignment) const {
+  const auto owner = run_owner_.find(assignment);
+  if (owner == run_owner_.end()) return std::nullopt;
+  const auto& gpus = jobs_.at(owner->second).assignment->gpus;
+  const bool ours = std::any_of(gpus.begin(), gpus.end(),
+                                [&](const AssignedGpu& g) { return g.node == node; });
+  return ours ? std::optional<JobId>(owner->second) : std::nullopt;
 }
 
 void Control::ApplyReport(JobRecord& r, const Report& rep, Instant now, ChangeSet& out) {

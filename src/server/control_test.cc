@@ -108,6 +108,42 @@ TEST_F(ControlTest, ReportsCarryAJobToSuccessAndFreeItsGpu) {
   EXPECT_EQ(control.ledger().allocation_count(), 0u);
 }
 
+TEST_F(ControlTest, AGpuTheAgentReportsUnhealthyIsLoggedWithItsReasonAndNotScheduled) {
+  Register("n1", 1);
+  AgentGpu hot(0, "GPU-0", "T4", 0, false);
+  hot.health_reason = "too hot: 97 C (limit 90 C)";
+  hot.temperature_c = 97;
+  ChangeSet cs;
+  ASSERT_TRUE(control.Heartbeat("n1", gen, {hot}, now, cs).has_value());
+  ASSERT_EQ(cs.events.size(), 1u);
+  EXPECT_EQ(cs.events[0].text, "node n1 GPU 0 is unhealthy: too hot: 97 C (limit 90 C)");
+  EXPECT_EQ(control.fleet().Find("n1")->gpus[0].temperature_c, 97);
+  const JobId id = Submit(Request("quality", "high", 1000));
+  Tick();
+  EXPECT_EQ(State(id), JobState::kPending) << "nothing runs on an unhealthy GPU";
+}
+
+TEST_F(ControlTest, AgentsSeeAStoppingRunAsRunningUntilTheStopIsDurable) {
+  Register("n1", 1);
+  const JobId low = Submit(Request("research", "low", 12000));
+  const ChangeSet bound = Tick();
+  Advance(3600);
+  Beat("n1");
+  Submit(Request("quality", "critical", 12000));
+  const ChangeSet stopped = Tick();
+  ASSERT_EQ(State(low), JobState::kStopping);
+  // Only the bind is durable: the run is listed, not yet told to stop.
+  auto before = control.AssignmentsFor("n1", stopped.seq - 1);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].first, low);
+  EXPECT_FALSE(before[0].second.stop);
+  // Once the stop is durable, the agent sees it.
+  auto after = control.AssignmentsFor("n1", stopped.seq);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_TRUE(after[0].second.stop);
+  EXPECT_GE(stopped.seq, bound.seq);
+}
+
 TEST_F(ControlTest, APreemptedJobStopsWithinItsGraceAndResumesFromItsCheckpoint) {
   Register("n1", 1);
   const JobId low = Submit(Request("research", "low", 12000));

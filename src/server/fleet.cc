@@ -119,6 +119,10 @@ Result<Instant> Fleet::Heartbeat(const std::string& node, std::uint64_t generati
       return Invalid(node, fmt::format("heartbeat names GPU {}, which it did not register", g.index));
     }
     it->healthy = g.healthy;
+    it->health_reason = g.health_reason;
+    it->memory_used_mib = g.memory_used_mib;
+    it->utilization_pct = g.utilization_pct;
+    it->temperature_c = g.temperature_c;
   }
   n.lease_expires = now + lease_;
   if (Status s = ApplyHealth(n, ledger); !s) return tl::unexpected(s.error());

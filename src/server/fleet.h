@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gpusched/cluster.h"
@@ -24,11 +25,20 @@ namespace gpusched::server {
 
 // One GPU as an agent reports it.
 struct AgentGpu {
+  AgentGpu() = default;
+  AgentGpu(int i, std::string u, std::string n, MiB memory, bool ok)
+      : index(i), uuid(std::move(u)), name(std::move(n)), memory_mib(memory), healthy(ok) {}
+
   int index = 0;          // the NVML / CUDA index on the node (PCI bus order)
   std::string uuid;       // may be empty for fake GPUs
   std::string name;       // NVML product name or catalog name ("NVIDIA A10", "T4")
   MiB memory_mib = 0;     // total; 0: the catalog's figure for the type
   bool healthy = true;
+  // What the agent last saw (heartbeats); shown, never scheduled on.
+  std::string health_reason;  // why not healthy ("too hot: 97 C (limit 90 C)")
+  MiB memory_used_mib = -1;   // -1: unknown
+  int utilization_pct = -1;
+  int temperature_c = -1;
 };
 
 struct Registration {

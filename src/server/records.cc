@@ -186,7 +186,8 @@ std::string NodeToJson(const NodeState& n) {
   json gpus = json::array();
   for (const AgentGpu& g : n.gpus) {
     gpus.push_back(json{{"index", g.index}, {"uuid", g.uuid}, {"name", g.name},
-                        {"memory_mib", g.memory_mib}, {"healthy", g.healthy}});
+                        {"memory_mib", g.memory_mib}, {"healthy", g.healthy},
+                        {"health_reason", g.health_reason}});
   }
   return json{{"name", n.name}, {"agent_id", n.agent_id}, {"generation", n.generation},
               {"registered_at", Secs(n.registered_at)}, {"gpus", gpus}, {"labels", n.labels},
@@ -203,9 +204,11 @@ Result<NodeState> NodeFromJson(std::string_view text) {
     Get(o, "generation", n.generation);
     n.registered_at = At(o.at("registered_at").get<std::int64_t>());
     for (const auto& g : o.at("gpus")) {
-      n.gpus.push_back(AgentGpu{g.at("index").get<int>(), g.at("uuid").get<std::string>(),
-                                g.at("name").get<std::string>(), g.at("memory_mib").get<MiB>(),
-                                g.at("healthy").get<bool>()});
+      AgentGpu gpu{g.at("index").get<int>(), g.at("uuid").get<std::string>(),
+                   g.at("name").get<std::string>(), g.at("memory_mib").get<MiB>(),
+                   g.at("healthy").get<bool>()};
+      gpu.health_reason = g.value("health_reason", "");
+      n.gpus.push_back(std::move(gpu));
     }
     Get(o, "labels", n.labels);
     n.drained = o.value("drained", false);

@@ -1,4 +1,6 @@
 // The agent routes: register, heartbeat, fetch assignments, report.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "server/server_impl.h"
@@ -29,8 +31,13 @@ std::vector<AgentGpu> Gpus(const json& o) {
   std::vector<AgentGpu> gpus;
   if (!o.contains("gpus")) return gpus;
   for (const json& g : Field<json>(o, "gpus")) {
-    gpus.push_back(AgentGpu{Field<int>(g, "index"), g.value("uuid", ""), g.value("name", ""),
-                            g.value("memory_mib", MiB{0}), g.value("healthy", true)});
+    AgentGpu gpu{Field<int>(g, "index"), g.value("uuid", ""), g.value("name", ""),
+                 g.value("memory_mib", MiB{0}), g.value("healthy", true)};
+    gpu.health_reason = g.value("health_reason", "");
+    gpu.memory_used_mib = g.value("memory_used_mib", MiB{-1});
+    gpu.utilization_pct = g.value("utilization_pct", -1);
+    gpu.temperature_c = g.value("temperature_c", -1);
+    gpus.push_back(std::move(gpu));
   }
   return gpus;
 }
@@ -43,7 +50,7 @@ Report::Kind KindOf(const std::string& k) {
   if (k == "exited") return Report::Kind::kExited;
   if (k == "preempted") return Report::Kind::kPreempted;
   throw BadField{fmt::format("kind: unknown report kind \"{}\" (known: started, epoch, "
-                             "checkpoint, memory, exited, preempted)",
+                             "checkpoint, memory, exited, preempted, log)",
                              k)};
 }
 
@@ -55,13 +62,28 @@ std::int64_t Count(const json& o, const char* key) {
   return v;
 }
 
-json AssignmentJson(JobId job, const Assignment& a, const std::string& node, const JobRecord& r) {
+// The epochs between checkpoints the run must keep: its class's save_period,
+// or the job's own when that is smaller.
+int SavePeriod(const json& spec, int class_period) {
+  const json* u = spec.is_object() && spec.contains("ultralytics") ? &spec["ultralytics"] : nullptr;
+  if (u && u->is_object() && u->contains("save_period") && (*u)["save_period"].is_number_integer()) {
+    return std::clamp((*u)["save_period"].get<int>(), 1, class_period);
+  }
+  return class_period;
+}
+
+json AssignmentJson(JobId job, const Assignment& a, const std::string& node, const JobRecord& r,
+                    int class_save_period) {
   json gpus = json::array();
   for (const AssignedGpu& g : a.gpus) {
     if (g.node == node) gpus.push_back(json{{"index", g.index}, {"uuid", g.uuid}});
   }
-  json out{{"id", a.id}, {"job", job}, {"gpus", gpus}, {"resume_epoch", a.resume_epoch},
-           {"stop", a.stop}, {"spec", json::parse(r.spec_json.empty() ? "{}" : r.spec_json, nullptr, false)}};
+  json spec = json::parse(r.spec_json.empty() ? "{}" : r.spec_json, nullptr, false);
+  const int save_period = SavePeriod(spec, class_save_period);
+  json out{{"id", a.id},          {"job", job},
+           {"gpus", gpus},        {"resume_epoch", a.resume_epoch},
+           {"stop", a.stop},      {"save_period", save_period},
+           {"class", r.job.class_name}, {"spec", std::move(spec)}};
   if (a.stop) out["stop_deadline"] = a.stop_deadline.time_since_epoch().count();
   return out;
 }
@@ -118,13 +140,22 @@ Reply Heartbeat(Server::Impl& s, const json& body) {
 // which changes whenever a run is added, removed or told to stop.
 Reply CurrentAssignments(Server::Impl& s, const std::string& node, std::uint64_t gen,
                          std::uint64_t durable) {
-  return s.Exec([&](Control& c, ChangeSet&, Instant) {
+  return s.Exec([&](Control& c, ChangeSet&, Instant now) {
     if (Status st = c.fleet().CheckGeneration(node, gen); !st) return ErrorReply(st.error());
     json list = json::array();
     for (const auto& [job, a] : c.AssignmentsFor(node, durable)) {
-      list.push_back(AssignmentJson(job, a, node, *c.Find(job)));
+      const JobRecord& r = *c.Find(job);
+      list.push_back(AssignmentJson(job, a, node, r, c.SavePeriodOf(r.job)));
     }
     const std::string version = fmt::format("{:016x}", std::hash<std::string>{}(list.dump()));
+    // Seconds left until each stop's deadline as of this answer, so that
+    // agents time the kill by their own clock (not part of the version).
+    for (json& a : list) {
+      if (a.contains("stop_deadline")) {
+        a["stop_in_s"] = std::max<std::int64_t>(
+            0, a["stop_deadline"].get<std::int64_t>() - now.time_since_epoch().count());
+      }
+    }
     return Reply{200, json{{"assignments", list}, {"version", version}}};
   });
 }
@@ -145,10 +176,25 @@ Reply Assignments(Server::Impl& s, const std::string& node, std::uint64_t gen,
 Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
   const auto gen = Field<std::uint64_t>(body, "generation");
   std::vector<Report> reports;
+  // Log output: kept in memory (s.logs), never a durable change.
+  struct LogItem {
+    std::uint64_t assignment = 0;
+    std::uint64_t offset = 0;
+    std::string text;
+  };
+  std::vector<LogItem> logs;
   for (const json& r : Field<json>(body, "reports")) {
+    const std::string kind = Field<std::string>(r, "kind");
+    if (kind == "log") {
+      if (!r.contains("offset")) throw BadField{"offset: missing"};
+      logs.push_back(LogItem{Field<std::uint64_t>(r, "assignment"),
+                             static_cast<std::uint64_t>(Count(r, "offset")),
+                             Field<std::string>(r, "text")});
+      continue;
+    }
     Report rep;
     rep.assignment = Field<std::uint64_t>(r, "assignment");
-    rep.kind = KindOf(Field<std::string>(r, "kind"));
+    rep.kind = KindOf(kind);
     rep.epoch = static_cast<int>(std::min<std::int64_t>(Count(r, "epoch"), 1'000'000));
     rep.epoch_time = Duration(Count(r, "epoch_s"));
     rep.peak_mib = Count(r, "peak_mib");
@@ -157,8 +203,18 @@ Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
     reports.push_back(std::move(rep));
   }
   return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
+    if (Status st = c.fleet().CheckGeneration(node, gen); !st) return ErrorReply(st.error());
+    // Logs first: an exit in the same message ends the run they belong to.
+    // Only for a current run of this node, and of a run spanning nodes only
+    // its first node's (one log per run).
+    for (const LogItem& l : logs) {
+      const std::optional<JobId> job = c.RunOf(node, l.assignment);
+      if (job && c.Find(*job)->assignment->gpus.front().node == node) {
+        s.logs.Append(*job, l.assignment, node, l.offset, l.text);
+      }
+    }
     if (Status st = c.ApplyReports(node, gen, reports, now, cs); !st) return ErrorReply(st.error());
-    return Reply{200, json{{"accepted", reports.size()}}};
+    return Reply{200, json{{"accepted", reports.size() + logs.size()}}};
   });
 }
 

@@ -200,6 +200,10 @@ json NodeView(const Control& c, const NodeState& n, const Caller& caller) {
                         {"memory_mib", info.total_mib},
                         {"allocated_mib", info.total_mib - ledger.free_mib(g)},
                         {"healthy", a == agent.end() || a->healthy},
+                        {"health_reason", a == agent.end() ? "" : a->health_reason},
+                        {"memory_used_mib", a == agent.end() ? MiB{-1} : a->memory_used_mib},
+                        {"utilization_pct", a == agent.end() ? -1 : a->utilization_pct},
+                        {"temperature_c", a == agent.end() ? -1 : a->temperature_c},
                         {"jobs", jobs}});
   }
   return json{{"name", n.name},

@@ -241,6 +241,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   AddAdminRoutes(*impl);
   AddEventRoutes(*impl);
   AddAgentRoutes(*impl);
+  AddLogRoutes(*impl);
   int port = impl->options.port;
   if (port == 0) {
     port = impl->http.bind_to_any_port(impl->options.host);

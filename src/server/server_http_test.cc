@@ -92,6 +92,8 @@ TEST_F(ServerTest, AnAgentRegistersGetsTheRunAndReportsItToTheEnd) {
   EXPECT_EQ(assignments[0]["job"], id);
   EXPECT_EQ(assignments[0]["gpus"][0]["uuid"], "GPU-0");
   EXPECT_EQ(assignments[0]["spec"]["ultralytics"]["model"], "yolov8s.pt");
+  EXPECT_EQ(assignments[0]["class"], "high");
+  EXPECT_EQ(assignments[0]["save_period"], 5) << "the class's: the spec sets none";
   const auto run = assignments[0]["id"].get<std::uint64_t>();
   json reports{{"generation", gen},
                {"reports", json::array({json{{"assignment", run}, {"kind", "started"}},

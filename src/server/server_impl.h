@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/control.h"
+#include "server/log_store.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "store/group_commit.h"
@@ -49,6 +50,8 @@ struct Server::Impl {
   std::unique_ptr<store::GroupCommitter> committer;
   std::unique_ptr<Control> control;
   ServerMetrics metrics;
+  // Runs' logs as agents send them: memory only, never durable (any thread).
+  LogStore logs;
   httplib::Server http;
   int port = 0;
 
@@ -98,6 +101,7 @@ void AddOpsRoutes(Server::Impl& s);
 void AddAdminRoutes(Server::Impl& s);
 void AddEventRoutes(Server::Impl& s);
 void AddAgentRoutes(Server::Impl& s);
+void AddLogRoutes(Server::Impl& s);
 
 // Sends `r` as JSON.
 void Send(httplib::Response& res, const Reply& r);

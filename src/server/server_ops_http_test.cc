@@ -243,6 +243,7 @@ TEST_F(ServerTest, EveryRouteChecksTheTokenAndTheRole) {
       {"GET", "/v1/jobs", true, false},
       {"POST", "/v1/jobs", true, false},
       {"GET", "/v1/jobs/" + j, true, false},
+      {"GET", "/v1/jobs/" + j + "/logs", true, false},
       {"POST", "/v1/jobs/" + j + "/boost", true, false},
       {"POST", "/v1/jobs/" + j + "/approve", false, false},
       {"GET", "/v1/freezes", true, false},
