@@ -214,7 +214,7 @@ check nodes "nodes on an empty fleet" 0 '^no nodes registered'
 
 # An agent registers node-a with one T4 (the admin token may use the agent
 # API); a pending job then starts on it.
-if python3 - "$port" "$TOKEN" <<'PY'
+if python3 - "$port" "$TOKEN" "$WORK/generation" <<'PY'
 import json, sys, urllib.request
 port, token = sys.argv[1], sys.argv[2]
 reg = {"node": "node-a", "agent_id": "cli-test", "labels": ["image:yolo"],
@@ -223,7 +223,8 @@ reg = {"node": "node-a", "agent_id": "cli-test", "labels": ["image:yolo"],
 req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/agents/register",
     data=json.dumps(reg).encode(), method="POST",
     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-urllib.request.urlopen(req).read()
+answer = json.loads(urllib.request.urlopen(req).read())
+open(sys.argv[3], "w").write(str(answer["generation"]))
 PY
 then
   pass "registered node-a with a T4"
@@ -253,6 +254,73 @@ run undrain undrain node-a
 check undrain "undrain node-a" 0 '^node node-a undrained: state ready$'
 run drain_missing drain node-z
 check_err drain_missing "drain of an unknown node" 1 'node-z' 'HTTP 404'
+
+# --- logs ---------------------------------------------------------------------
+# agent_report JOB JSON_ITEMS: posts node-a's reports about JOB's run, each
+# item given without its "assignment" (the run's id is filled in).
+agent_report() {
+  python3 - "$port" "$TOKEN" "$(cat "$WORK/generation")" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+port, token, gen, job, items = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def call(method, path, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req).read())
+runs = call("GET", f"/v1/agents/node-a/assignments?generation={gen}")["assignments"]
+run = [a["id"] for a in runs if a["job"] == job][0]
+reports = [dict(item, assignment=run) for item in json.loads(items)]
+call("POST", "/v1/agents/node-a/reports", {"generation": gen, "reports": reports})
+PY
+}
+logs_job=${running_id:-0}
+run logs_none logs "$logs_job"
+check_err logs_none "logs before any output says there is none" 0 'no log output held for job'
+if agent_report "$logs_job" \
+  '[{"kind": "log", "offset": 0, "text": "epoch 1/3 loss 0.9\n"},
+    {"kind": "log", "offset": 19, "text": "epoch 2/3 loss 0.5\n"}]'; then
+  pass "an agent sent two log items"
+else
+  fail "could not send log items through the agent API"
+fi
+run logs logs "$logs_job"
+check logs "logs prints the run's output as it is" 0 '^epoch 1/3 loss 0\.9$' '^epoch 2/3 loss 0\.5$'
+run logs_tail logs "$logs_job" --tail 11
+if [[ $rc -eq 0 && "$(cat "$WORK/logs_tail.out")" == "3 loss 0.5" ]]; then
+  pass "logs --tail 11 prints the last 11 bytes"
+else
+  fail "logs --tail 11"; show logs_tail
+fi
+run logs_json logs "$logs_job" -o json
+if [[ $rc -eq 0 ]] && json_check logs_json "
+assert doc['job'] == $logs_job and doc['node'] == 'node-a', doc
+assert doc['runs'] == [doc['run']] and doc['start'] == 0 and doc['end'] == 38, doc
+assert doc['text'].endswith('loss 0.5\n') and doc['job_state'] == 'running', doc"; then
+  pass "logs -o json is the server's answer"
+else
+  fail "logs -o json"; show logs_json
+fi
+run logs_missing logs 99999
+check_err logs_missing "logs of an unknown job" 1 'no job 99999' 'HTTP 404'
+run logs_bad_tail logs "$logs_job" --tail 0
+check_err logs_bad_tail "logs --tail 0 is a usage error naming --tail" 2 '--tail'
+set +e
+timeout 30 "$GPUSCHED" logs -f "$logs_job" --tail 19 >"$WORK/logs_follow.out" 2>"$WORK/logs_follow.err" &
+follow_pid=$!
+set -e
+sleep 1.5
+agent_report "$logs_job" \
+  '[{"kind": "log", "offset": 38, "text": "epoch 3/3 loss 0.2\n"},
+    {"kind": "exited", "exit_code": 0}]' || fail "could not send the last output and the exit"
+set +e
+wait "$follow_pid"
+rc=$?
+set -e
+check logs_follow "logs -f prints new output and ends with the job" 0 \
+  '^epoch 2/3 loss 0\.5$' '^epoch 3/3 loss 0\.2$'
+if grep -q 'epoch 1/3' "$WORK/logs_follow.out" || [[ $(wc -l <"$WORK/logs_follow.out") -ne 2 ]]; then
+  fail "logs -f --tail 19 printed more than the tail and what came after"; show logs_follow
+fi
 
 run sla sla
 check sla "sla has a row per default class" 0 '^CLASS +TARGET +STARTED' '^critical ' '^high ' \

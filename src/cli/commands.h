@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gpusched::cli {
 
@@ -80,6 +81,38 @@ struct ServerCommandOptions {
 };
 int RunServer(const ServerCommandOptions& options);
 
+// `gpusched agent`: the node agent. Runs until SIGINT or SIGTERM; its runs
+// keep running for a restarted agent unless stop_runs_on_exit_s > 0.
+struct AgentCommandOptions {
+  std::string server;  // empty: $GPUSCHED_SERVER, else http://127.0.0.1:8080
+  std::string token;   // empty: $GPUSCHED_TOKEN
+  std::string node;    // empty: the host name
+  std::string work_dir;        // empty: ./gpusched-agent-<node>
+  std::string checkpoint_dir;  // empty: <work_dir>/jobs
+  std::string fake_gpus;       // "2xT4,1xA100-40"; empty: NVML
+  std::string nvml_library;    // empty: $GPUSCHED_NVML_LIB, else libnvidia-ml.so.1
+  int max_temperature_c = 90;
+  std::string yolo = "yolo";   // the `yolo` program, words split on spaces
+  bool docker = false;
+  std::vector<std::string> labels;
+  int stop_runs_on_exit_s = 0;
+};
+int RunAgent(const AgentCommandOptions& options);
+
+// `gpusched run-shim ...` (started by the agent, see agent/process.h).
+int RunShimCommand(const std::vector<std::string>& args);
+
+// `gpusched demo`: a server, three agents with fake GPUs and the factory
+// scenario in compressed time, with a live timeline and a summary.
+struct DemoOptions {
+  bool keep_running = false;  // after the summary, keep serving until Ctrl-C
+  std::string json_out;       // the summary as JSON, for tests
+  std::string work_dir;       // empty: a new folder under $TMPDIR, removed at the end
+  double epoch_s = 1.0;       // one training epoch, in seconds
+  bool quiet = false;         // no timeline, only the summary
+};
+int RunDemo(const DemoOptions& options);
+
 // --- Clients of the REST API of `gpusched server` (docs/openapi.yaml) ------
 // Each prints the answer as text, or with -o json the server's JSON body as
 // it came. A server that cannot be reached or answers with an error is one
@@ -126,6 +159,20 @@ struct BoostOptions {
   std::int64_t for_s = 0;  // > 0
 };
 int RunBoost(const BoostOptions& options);
+
+// `gpusched logs ID [--tail BYTES] [--run R] [-f|--follow]`: the job's run
+// log as it is (stdout and stderr together; -o json: the server's answer).
+// Without --run, the newest run that has logs. With --follow, polls every
+// second for new output, into the job's next run when it restarts, until
+// the job has ended and its log is drained.
+struct LogsOptions {
+  ClientOptions client;
+  std::int64_t id = 0;
+  std::optional<std::int64_t> tail_bytes;  // 1 to 1 MiB; nullopt: the server's 64 KiB
+  std::optional<std::int64_t> run;
+  bool follow = false;
+};
+int RunLogs(const LogsOptions& options);
 
 // `gpusched freeze [--tenant T | --job ID] --for DURATION` and `unfreeze`
 // (which ignores for_s). Neither tenant nor job: the whole cluster.

@@ -5,9 +5,11 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "agent/fake_yolo.h"
 #include "cli/commands.h"
 #include "cli/text_format.h"
 
@@ -141,6 +143,58 @@ void AddServerCommand(CLI::App& app, int& exit_code) {
   command->callback([o, &exit_code] { exit_code = RunServer(*o); });
 }
 
+void AddAgentCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<AgentCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "agent", "Run the node agent: report this machine's GPUs, run the jobs assigned to it");
+  command->add_option("--server", o->server,
+                      "Server URL (default: $GPUSCHED_SERVER, else http://127.0.0.1:8080)");
+  command->add_option("--token", o->token, "Agent token (default: $GPUSCHED_TOKEN)");
+  command->add_option("--node", o->node, "This node's name (default: the host name)");
+  command->add_option("--work-dir", o->work_dir,
+                      "Runs, logs and the lease file (default: ./gpusched-agent-NODE)");
+  command->add_option("--checkpoint-dir", o->checkpoint_dir,
+                      "Job folders with checkpoints; shared storage lets jobs resume on other "
+                      "nodes (default: WORK_DIR/jobs)");
+  command->add_option("--fake-gpus", o->fake_gpus,
+                      "Pretend to have these GPUs instead of asking NVML, e.g. \"2xT4,1xA100-40\"");
+  command->add_option("--nvml-lib", o->nvml_library,
+                      "NVML library to load (default: $GPUSCHED_NVML_LIB, else libnvidia-ml.so.1)");
+  command->add_option("--max-temperature", o->max_temperature_c,
+                      "A GPU this hot (Celsius) is reported unhealthy")
+      ->default_val(90);
+  command->add_option("--yolo", o->yolo, "The Ultralytics command, words split on spaces")
+      ->default_val("yolo");
+  command->add_flag("--docker", o->docker,
+                    "Run jobs that name an image in containers (docker run --gpus)");
+  command->add_option("--label", o->labels, "A node label, e.g. image:ultralytics (repeatable)");
+  command
+      ->add_option("--stop-runs-on-exit", o->stop_runs_on_exit_s,
+                   "On SIGTERM, stop the runs with this grace in seconds (default 0: leave them "
+                   "running for the next agent)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
+  command->callback([o, &exit_code] { exit_code = RunAgent(*o); });
+}
+
+void AddDemoCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* command = app.add_subcommand(
+      "demo", "Run a server, three agents with fake GPUs and the factory scenario, with a live "
+              "timeline (about a minute)");
+  command->add_flag("--keep-running", o->keep_running,
+                    "After the summary, keep the cluster running for the CLI until Ctrl-C");
+  command->add_option("--json", o->json_out, "Write the summary as JSON to this file");
+  command->add_option("--work-dir", o->work_dir,
+                      "Keep the database, logs and job folders here (default: a temporary "
+                      "folder, removed at the end)");
+  command->add_option("--epoch-seconds", o->epoch_s, "Length of one training epoch")
+      ->default_val(1.0)
+      ->check(CLI::Range(0.1, 10.0));
+  command->add_flag("--quiet", o->quiet, "Print only the summary");
+  command->callback([o, &exit_code] { exit_code = RunDemo(*o); });
+}
+
 // --- clients of the REST API ------------------------------------------------
 
 // `--server`, `--token` and `-o`: the options every client command takes.
@@ -219,6 +273,19 @@ void AddJobCommands(CLI::App& app, int& exit_code) {
   AddDurationOption(*boost, "--for", b->for_s, "How long the boost lasts")->required();
 }
 
+void AddLogsCommand(CLI::App& app, int& exit_code) {
+  auto [logs, l] = AddClientCommand(app, exit_code, "logs",
+                                    "Print a job's log (its runs' stdout and stderr)", RunLogs);
+  AddJobId(*logs, l->id);
+  logs->add_option("--tail", l->tail_bytes, "At most this many bytes from the end (default 65536)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1048576}))
+      ->option_text("BYTES");
+  logs->add_option("--run", l->run, "This run (its assignment id), not the newest")
+      ->check(CLI::PositiveNumber);
+  logs->add_flag("-f,--follow", l->follow,
+                 "Print new output as it comes, through restarts, until the job ends");
+}
+
 void AddFreezeCommands(CLI::App& app, int& exit_code) {
   auto [freeze, f] = AddClientCommand(
       app, exit_code, "freeze", "Stop preemptions of the cluster, a tenant or a job", RunFreeze);
@@ -261,6 +328,11 @@ void AddReportCommands(CLI::App& app, int& exit_code) {
 
 int main(int argc, char** argv) {
   using namespace gpusched::cli;
+  // The agent's helper processes take their arguments as they are.
+  if (argc >= 2 && (std::string(argv[1]) == "run-shim" || std::string(argv[1]) == "fake-yolo")) {
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    return std::string(argv[1]) == "run-shim" ? RunShimCommand(args) : gpusched::agent::RunFakeYolo(args);
+  }
   CLI::App app{"gpusched: schedules deep-learning training jobs on a shared GPU fleet", "gpusched"};
   app.require_subcommand(1);
   app.failure_message(FailureMessage);
@@ -272,7 +344,10 @@ int main(int argc, char** argv) {
   AddEstimateCommand(app, exit_code);
   AddSimCommand(app, exit_code);
   AddServerCommand(app, exit_code);
+  AddAgentCommand(app, exit_code);
+  AddDemoCommand(app, exit_code);
   AddJobCommands(app, exit_code);
+  AddLogsCommand(app, exit_code);
   AddFreezeCommands(app, exit_code);
   AddNodeCommands(app, exit_code);
   AddReportCommands(app, exit_code);

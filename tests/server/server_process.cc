@@ -50,9 +50,10 @@ int ParseListeningPort(const std::string& output) {
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& o,
                                                     std::chrono::milliseconds timeout,
-                                                    std::string* error) {
+                                                    std::string* error, int port) {
   std::unique_ptr<ServerProcess> p(new ServerProcess());
-  std::vector<std::string> args{o.binary, "server", "--db", o.db, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args{o.binary, "server", "--db", o.db, "--listen",
+                                "127.0.0.1:" + std::to_string(port)};
   if (!o.admin_token.empty()) args.insert(args.end(), {"--admin-token", o.admin_token});
   if (!o.config_file.empty()) args.insert(args.end(), {"--config", o.config_file});
   std::vector<std::string> env = ChildEnvironment();

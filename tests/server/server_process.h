@@ -31,13 +31,14 @@ class ServerProcess {
     std::string config_file;  // --config, if not empty
   };
 
-  // Spawns `binary server --db ... --listen 127.0.0.1:0 ...` and returns once
+  // Spawns `binary server --db ... --listen 127.0.0.1:PORT ...` (port 0: a
+  // free one) and returns once
   // the child printed its address (port() is then set), or once it exited or
   // `timeout` passed (port() is 0; the child, if still alive, is killed).
   // Never returns null; `error` says what went wrong, if anything.
   static std::unique_ptr<ServerProcess> Start(const Options& options,
                                               std::chrono::milliseconds timeout,
-                                              std::string* error);
+                                              std::string* error, int port = 0);
   ~ServerProcess();  // Kill()
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
