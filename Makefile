@@ -3,7 +3,9 @@
 #
 #   make test    install deps, build (warnings as errors), run the tests, then
 #                run them again under AddressSanitizer + UBSan
-#   make run     build gpusched and replay the factory scenario under the four
+#   make run     build gpusched and run `gpusched demo`: a server, three agents
+#                with fake GPUs and the factory scenario, live (DEMO_ARGS=...)
+#   make sim     build gpusched and replay the factory scenario under the four
 #                policies (table on stdout, build/factory-report.{json,html})
 #   make build   build everything in build/ (RelWithDebInfo)
 #   make asan    build and test under sanitizers in build-asan/
@@ -24,6 +26,7 @@ CLANG_FORMAT ?= clang-format
 CMAKE_FLAGS ?=
 BENCH_FILTER ?=
 BENCH_ARGS ?=
+DEMO_ARGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CXX ?= clang++
@@ -36,7 +39,7 @@ FUZZ_DIR := build-fuzz
 export ASAN_OPTIONS ?= detect_leaks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps configure build test unit-test asan fuzz bench run format clean
+.PHONY: all deps configure build binary test unit-test asan fuzz bench run sim format clean
 # Steps run one after another; each build uses $(JOBS) cores itself.
 .NOTPARALLEL:
 
@@ -92,7 +95,14 @@ bench: deps
 
 # The README's main command: the story of DESIGN.md, replayed in virtual time
 # through the scheduling core under fifo, priority, k8s and gpusched.
-run: build
+# The gpusched binary alone (no tests, no benchmarks).
+binary: configure
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target gpusched
+
+run: binary
+	$(BUILD_DIR)/gpusched demo $(DEMO_ARGS)
+
+sim: binary
 	$(BUILD_DIR)/gpusched sim --scenario factory --compare fifo,priority,k8s,gpusched \
 	  --json $(BUILD_DIR)/factory-report.json --html $(BUILD_DIR)/factory-report.html
 
