@@ -247,7 +247,7 @@ if grep -q '^Waiting:' "$WORK/describe_running.out"; then
 fi
 run nodes_one nodes
 check nodes_one "nodes shows node-a and its GPU" 0 '^NAME +STATE +GPUS +LABELS' \
-  '^node-a +ready +1 +image:yolo$' '^  gpu 0 +T4 +[0-9]+/[0-9]+ MiB +healthy +[0-9]+\([a-z]+\)( [0-9]+\([a-z]+\))*$'
+  '^node-a +ready +1 +image:yolo$' '^  gpu 0 +T4 +[0-9]+/[0-9]+ MiB +- +healthy +[0-9]+\([a-z]+\)( [0-9]+\([a-z]+\))*$'
 run drain drain node-a
 check drain "drain node-a" 0 '^node node-a drained: state drained$'
 run undrain undrain node-a

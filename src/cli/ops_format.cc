@@ -29,14 +29,32 @@ std::string GpuJobs(const Json& gpu) {
   return jobs.empty() ? "-" : fmt::format("{}", fmt::join(jobs, " "));
 }
 
+// "51C 35%": the agent's temperature and utilization readings, "-" if none.
+std::string Readings(const Json& gpu) {
+  std::vector<std::string> parts;
+  if (Has(gpu, "temperature_c") && Int(gpu, "temperature_c") >= 0) {
+    parts.push_back(fmt::format("{}C", Int(gpu, "temperature_c")));
+  }
+  if (Has(gpu, "utilization_pct") && Int(gpu, "utilization_pct") >= 0) {
+    parts.push_back(fmt::format("{}%", Int(gpu, "utilization_pct")));
+  }
+  return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, " "));
+}
+
+std::string Health(const Json& gpu) {
+  if (gpu.value("healthy", true)) return "healthy";
+  const std::string why = Has(gpu, "health_reason") ? Str(gpu, "health_reason") : "";
+  return why.empty() ? "UNHEALTHY" : "UNHEALTHY (" + why + ")";
+}
+
 // The GPU lines of one node, aligned among themselves, indented.
 std::vector<std::string> GpuLines(const Json& node) {
-  Table gpus({"", "", "", "", ""});  // index, type, memory, health, jobs; no header
+  Table gpus({"", "", "", "", "", ""});  // index, type, memory, readings, health, jobs
   if (Has(node, "gpus")) {
     for (const Json& g : node["gpus"]) {
       gpus.AddRow({std::to_string(Int(g, "index")), OrDash(Str(g, "type")),
                    fmt::format("{}/{} MiB", Int(g, "allocated_mib"), Int(g, "memory_mib")),
-                   g.value("healthy", true) ? "healthy" : "UNHEALTHY", GpuJobs(g)});
+                   Readings(g), Health(g), GpuJobs(g)});
     }
   }
   std::vector<std::string> lines = gpus.Lines();

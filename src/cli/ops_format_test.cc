@@ -45,7 +45,9 @@ TEST_F(OpsFormatTest, NodesWithGpuLines) {
                   {"healthy", true},
                   {"jobs", Json::array({Json{{"id", 12}, {"class", "critical"}, {"mib", 4096}}})}};
   const Json gpu1{{"index", 1},         {"type", "T4"},     {"memory_mib", 15360},
-                  {"allocated_mib", 0}, {"healthy", false}, {"jobs", Json::array()}};
+                  {"allocated_mib", 0}, {"healthy", false}, {"jobs", Json::array()},
+                  {"health_reason", "too hot: 97 C (limit 90 C)"},
+                  {"temperature_c", 97}, {"utilization_pct", 0}};
   const Json reply{{"nodes", Json::array({Json{{"name", "node-a"},
                                                {"state", "ready"},
                                                {"labels", Json::array({"image:yolo"})},
@@ -53,8 +55,8 @@ TEST_F(OpsFormatTest, NodesWithGpuLines) {
   EXPECT_EQ(NodesText(reply),
             "NAME    STATE  GPUS  LABELS\n"
             "node-a  ready  2     image:yolo\n"
-            "  gpu 0  T4  4096/15360 MiB  healthy    12(critical)\n"
-            "  gpu 1  T4  0/15360 MiB     UNHEALTHY  -\n");
+            "  gpu 0  T4  4096/15360 MiB  -       healthy                                 12(critical)\n"
+            "  gpu 1  T4  0/15360 MiB     97C 0%  UNHEALTHY (too hot: 97 C (limit 90 C))  -\n");
   EXPECT_EQ(NodeChangeText("drained", Json{{"name", "node-a"}, {"state", "drained"}}),
             "node node-a drained: state drained\n");
 }
