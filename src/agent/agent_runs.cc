@@ -140,6 +140,11 @@ void Agent::State::ApplyAssignments(const AssignmentList& list) {
     listed.insert(a.id);
     auto it = runs.find(a.id);
     if (it == runs.end()) {
+      if (fs::exists(fmt::format("{}/runs/{}/run.json", options.work_dir, a.id))) {
+        // It ran here and its end was reported: a list from before the
+        // server took that in. Never start a run twice.
+        continue;
+      }
       if (a.stop) {
         // Told to stop before it ever started here: nothing to save.
         outbox.push_back(NewReport(a.id, "preempted"));
@@ -174,6 +179,7 @@ void Agent::State::Start(const Assignment& a) {
     spdlog::error("run {} of job {}: {}", a.id, a.job, why);
     AppendLog(LogPath(run), why);
     run.exit = ExitStatus{127, why};
+    SaveRecord(run);
     runs.emplace(a.id, std::move(run));
   };
   if (!a.spec) return fail("cannot read the job's spec: " + a.spec_error);
