@@ -59,12 +59,7 @@ std::vector<GpuInfo> Discover(GpuSource& source, const std::vector<GpuInfo>& pre
 
 Agent::Agent(std::unique_ptr<State> state) : s_(std::move(state)) {}
 
-Agent::~Agent() {
-  if (s_->poller.joinable()) {
-    s_->poller_stop = true;
-    s_->poller.join();
-  }
-}
+Agent::~Agent() { s_->StopPoller(); }
 
 Result<std::unique_ptr<Agent>> Agent::Create(AgentOptions options, std::unique_ptr<GpuSource> gpus) {
   if (options.node.empty()) return MakeError(ErrorCode::kInvalidArgument, "--node: must not be empty");
@@ -99,7 +94,7 @@ namespace {
 // The poller thread: long-polls the assignments of the current generation and
 // hands every new list to the loop.
 void Poll(Agent::State& s) {
-  ServerLink link(s.options.server, s.options.token, s.options.node);
+  ServerLink& link = *s.poll_link;
   std::string version;
   std::uint64_t seen_generation = 0;
   auto backoff = std::chrono::milliseconds(250);
@@ -128,9 +123,13 @@ void Poll(Agent::State& s) {
     } else {
       spdlog::debug("assignments: {}", call.message);
     }
-    std::this_thread::sleep_for(backoff);
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff && !s.poller_stop;
+         slept += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
+  s.poller_done = true;
 }
 
 }  // namespace
@@ -142,6 +141,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
   spdlog::info("node {}: {} GPUs from {}; work folder {}, job folders {}", s.options.node,
                s.gpus.size(), s.gpu_source->Describe(), s.options.work_dir,
                s.options.checkpoint_dir);
+  s.poll_link = std::make_unique<ServerLink>(s.options.server, s.options.token, s.options.node);
   s.poller = std::thread([&s] { Poll(s); });
   int code = 0;
   while (!stop) {
@@ -180,9 +180,19 @@ int Agent::Run(const std::atomic<bool>& stop) {
     }
     if (s.generation != 0 && !s.outbox.empty()) Flush();
   }
-  s.poller_stop = true;
-  s.poller.join();
+  s.StopPoller();
   return code;
+}
+
+// Ends the long poll in progress (it may be waiting for up to 20 s).
+void Agent::State::StopPoller() {
+  if (!poller.joinable()) return;
+  poller_stop = true;
+  while (!poller_done) {
+    poll_link->Cancel();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  poller.join();
 }
 
 // Registers (again); false when the server refuses this agent for good.

@@ -76,8 +76,11 @@ struct Agent::State {
   Clock::time_point next_send{};
 
   Mailbox mailbox;
+  std::unique_ptr<ServerLink> poll_link;  // the poller's connection
   std::atomic<bool> poller_stop{false};
+  std::atomic<bool> poller_done{false};
   std::thread poller;
+  void StopPoller();
 
   // agent_runs.cc
   void Recover();

@@ -173,6 +173,8 @@ Call<bool> ServerLink::Report(std::uint64_t generation, const std::vector<RunRep
       [](const std::string&, Call<bool>& call) { call.value = true; });
 }
 
+void ServerLink::Cancel() { impl_->client.stop(); }
+
 std::string ReportsBody(std::uint64_t generation, const std::vector<RunReport>& reports) {
   json list = json::array();
   for (const RunReport& r : reports) list.push_back(ReportJson(r));

@@ -64,6 +64,10 @@ class ServerLink {
   Call<AssignmentList> Assignments(std::uint64_t generation, const std::string& since, int wait_s);
   Call<bool> Report(std::uint64_t generation, const std::vector<RunReport>& reports);
 
+  // Ends a call in progress on another thread (it fails as unreachable).
+  // The only method that may be called concurrently with the others.
+  void Cancel();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
