@@ -120,6 +120,8 @@ void Poll(Agent::State& s) {
       std::lock_guard lock(s.mailbox.mu);
       s.mailbox.lost = true;
       s.mailbox.cv.notify_one();
+    } else if (call.outcome == CallOutcome::kRefused) {
+      spdlog::warn("the server's assignment list was refused: {}", call.message);
     } else {
       spdlog::debug("assignments: {}", call.message);
     }

@@ -116,9 +116,12 @@ void Agent::State::Recover() {
     run->checkpoint_epoch = run->resume_epoch;
     run->log_sent = std::max<std::int64_t>(0, FileSize(LogPath(*run)) - kLogResend);
     run->last_epoch_at = Clock::now();
-    if (!GroupAlive(run->pgid)) {
-      run->exit = ReadExitFile(ExitPath(*run))
-                      .value_or(ExitStatus{137, "ended while the agent was down; no exit status"});
+    // The supervisor records the status once the trainer is gone, so a
+    // recorded status means the run is over even if its leader lingers as a
+    // zombie nobody reaped.
+    std::optional<ExitStatus> recorded = ReadExitFile(ExitPath(*run));
+    if (recorded || !GroupAlive(run->pgid)) {
+      run->exit = recorded.value_or(ExitStatus{137, "ended while the agent was down; no exit status"});
     }
     spdlog::info("found run {} of job {}: {}", run->id, run->job,
                  run->exit ? run->exit->detail : "still running");
@@ -237,8 +240,10 @@ void Agent::State::Reap() {
   const auto now = Clock::now();
   for (auto& [id, run] : runs) {
     if (run.exit) continue;
-    if (!run.child && !GroupAlive(run.pgid)) {
-      run.exit = ReadExitFile(ExitPath(run)).value_or(ExitStatus{137, "ended; no exit status"});
+    std::optional<ExitStatus> recorded;
+    if (!run.child) recorded = ReadExitFile(ExitPath(run));
+    if (!run.child && (recorded || !GroupAlive(run.pgid))) {
+      run.exit = recorded.value_or(ExitStatus{137, "ended; no exit status"});
     } else if (run.stopping && !run.killed && now >= run.kill_at) {
       spdlog::warn("run {} of job {}: grace over, SIGKILL", id, run.job);
       AppendLog(LogPath(run), "grace over: SIGKILL");

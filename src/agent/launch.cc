@@ -106,8 +106,7 @@ Result<AssignmentList> ParseAssignmentList(std::string_view body) {
     list.version = GetOr<std::string>(o, "", "version", "");
     const json assignments = GetList(o, "", "assignments");
     for (std::size_t i = 0; i < assignments.size(); ++i) {
-      list.assignments.push_back(
-          ReadAssignment(assignments[i], fmt::format("assignments[{}]", i)));
+      list.assignments.push_back(ReadAssignment(assignments[i], fmt::format("assignments[{}]", i)));
     }
   } catch (const BadField& e) {
     return MakeError(ErrorCode::kInvalidArgument, e.message);
