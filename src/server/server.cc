@@ -242,6 +242,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, const GpuCa
   AddEventRoutes(*impl);
   AddAgentRoutes(*impl);
   AddLogRoutes(*impl);
+  AddWebRoutes(*impl);
   int port = impl->options.port;
   if (port == 0) {
     port = impl->http.bind_to_any_port(impl->options.host);

@@ -102,6 +102,8 @@ void AddAdminRoutes(Server::Impl& s);
 void AddEventRoutes(Server::Impl& s);
 void AddAgentRoutes(Server::Impl& s);
 void AddLogRoutes(Server::Impl& s);
+// The dashboard at / (no token) and GET /v1/whoami.
+void AddWebRoutes(Server::Impl& s);
 
 // Sends `r` as JSON.
 void Send(httplib::Response& res, const Reply& r);
