@@ -53,7 +53,9 @@ void SaveRecord(const LocalRun& r) {
                {"resume_epoch", r.resume_epoch}};
   const std::string tmp = RecordPath(r) + ".tmp";
   std::ofstream(tmp) << o.dump() << "\n";
-  fs::rename(tmp, RecordPath(r));
+  std::error_code ec;
+  fs::rename(tmp, RecordPath(r), ec);
+  if (ec) spdlog::error("cannot write \"{}\": {}", RecordPath(r), ec.message());
 }
 
 std::optional<LocalRun> LoadRecord(const fs::path& dir) {
@@ -177,7 +179,18 @@ void Agent::State::Start(const Assignment& a) {
   run.id = a.id;
   run.job = a.job;
   run.dir = fmt::format("{}/runs/{}", options.work_dir, a.id);
-  fs::create_directories(run.dir);
+  std::error_code dir_error;
+  fs::create_directories(run.dir, dir_error);
+  if (dir_error) {
+    // Nowhere to keep its log or record: report it as not started, once.
+    spdlog::error("run {} of job {}: cannot create \"{}\": {}", a.id, a.job, run.dir,
+                  dir_error.message());
+    RunReport r = WithEpoch(NewReport(a.id, "exited"), 0);
+    r.exit_code = 127;
+    r.message = fmt::format("the agent cannot create \"{}\": {}", run.dir, dir_error.message());
+    outbox.push_back(std::move(r));
+    return;
+  }
   auto fail = [&](const std::string& why) {
     spdlog::error("run {} of job {}: {}", a.id, a.job, why);
     AppendLog(LogPath(run), why);

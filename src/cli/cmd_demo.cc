@@ -319,6 +319,7 @@ int Demo::Run() {
   Say("While it runs, the CLI works against it, e.g. in another terminal:");
   Say(fmt::format("  export GPUSCHED_SERVER={} GPUSCHED_TOKEN={}", url_, admin_));
   Say("  gpusched jobs;  gpusched nodes;  gpusched describe 6;  gpusched logs 1");
+  Say(fmt::format("The dashboard: {}/ (sign in with that token).", url_));
   Say(fmt::format("Training epochs take about {:.1f} s.\n", e));
   // 1. Research fills every GPU (exclusive: AutoBatch-like jobs take whole cards).
   Say(TimelineLine(Now(), "5 research experiments (medium) arrive: they fill every GPU"));
@@ -378,7 +379,9 @@ int Demo::Finish() {
              DemoSummary(timeline_.jobs()));
   std::fflush(stdout);
   if (o_.keep_running && !interrupted_) {
-    fmt::print("\nThe cluster keeps running at {} (token {}). Ctrl-C stops it.\n", url_, admin_);
+    fmt::print("\nThe cluster keeps running at {} (token {}); the dashboard is at {}/. Ctrl-C "
+               "stops it.\n",
+               url_, admin_, url_);
     std::fflush(stdout);
     while (!Interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
