@@ -14,41 +14,12 @@
 
 #include <fmt/format.h>
 
+#include "agent/nvml_abi.h"
+
 namespace gpusched::agent {
 namespace {
 
-// --- The slice of the NVML C ABI the agent uses ------------------------------
-// Declared here because no NVIDIA header is packaged; names, values and
-// layouts follow nvml.h (CUDA 11+ drivers).
-
-using nvmlReturn_t = int;
-struct nvmlDevice_st;
-using nvmlDevice_t = nvmlDevice_st*;
-
-struct nvmlMemory_t {
-  unsigned long long total;
-  unsigned long long free;
-  unsigned long long used;
-};
-
-struct nvmlUtilization_t {
-  unsigned int gpu;
-  unsigned int memory;
-};
-
-// nvmlProcessInfo_v2_t, the layout of the _v2 and _v3 process lists.
-struct nvmlProcessInfo_t {
-  unsigned int pid;
-  unsigned long long usedGpuMemory;
-  unsigned int gpuInstanceId;
-  unsigned int computeInstanceId;
-};
-
-constexpr nvmlReturn_t NVML_SUCCESS = 0;
-constexpr nvmlReturn_t NVML_ERROR_NOT_SUPPORTED = 3;
-constexpr nvmlReturn_t NVML_ERROR_INSUFFICIENT_SIZE = 7;
-constexpr int NVML_TEMPERATURE_GPU = 0;
-constexpr unsigned long long NVML_VALUE_NOT_AVAILABLE = ULLONG_MAX;
+using namespace nvml_abi;  // NOLINT: the C ABI's own names
 
 // Buffer sizes from nvml.h (NVML_DEVICE_UUID_V2_BUFFER_SIZE and friends).
 constexpr unsigned int kUuidBufferSize = 96;

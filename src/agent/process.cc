@@ -99,38 +99,44 @@ void IgnoreSignal(int) {}
 
 }  // namespace
 
-Result<pid_t> SpawnRun(const SpawnRequest& request) {
-  if (request.argv.empty() || request.argv[0].empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "the job's command is empty");
-  }
-  const int log = open(request.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+Result<pid_t> SpawnInGroup(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env_overrides,
+                           const std::string& cwd, const std::string& log_path) {
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) {
     return MakeError(ErrorCode::kFailedPrecondition,
-                     fmt::format("cannot open the log file \"{}\": {}", request.log_path,
+                     fmt::format("cannot open the log file \"{}\": {}", log_path,
                                  std::strerror(errno)));
   }
   close(log);
   FileActions fa;
   posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa.actions, 1, request.log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&fa.actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   posix_spawn_file_actions_adddup2(&fa.actions, 1, 2);
-  if (!request.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa.actions, request.cwd.c_str());
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa.actions, cwd.c_str());
   SpawnAttr sa;
+  std::vector<std::string> owned = args;
+  std::vector<std::string> env = Environment(env_overrides);
+  std::vector<char*> argv = CArray(owned);
+  std::vector<char*> envp = CArray(env);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, owned[0].c_str(), &fa.actions, &sa.attr, argv.data(), envp.data());
+  if (rc != 0) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     fmt::format("cannot start \"{}\": {}", owned[0], std::strerror(rc)));
+  }
+  return pid;
+}
+
+Result<pid_t> SpawnRun(const SpawnRequest& request) {
+  if (request.argv.empty() || request.argv[0].empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "the job's command is empty");
+  }
   std::vector<std::string> args{request.shim, "run-shim", request.exit_path,
                                 request.lease_path.empty() ? "-" : request.lease_path, "--"};
   args.insert(args.end(), request.argv.begin(), request.argv.end());
-  std::vector<std::string> env = Environment(request.env);
-  std::vector<char*> argv = CArray(args);
-  std::vector<char*> envp = CArray(env);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, request.shim.c_str(), &fa.actions, &sa.attr, argv.data(),
-                             envp.data());
-  if (rc != 0) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     fmt::format("cannot start \"{}\": {}", request.shim, std::strerror(rc)));
-  }
-  return pid;
+  return SpawnInGroup(args, request.env, request.cwd, request.log_path);
 }
 
 ExitStatus FromWaitStatus(int wait_status) {

@@ -30,6 +30,15 @@ struct SpawnRequest {
   std::string shim;      // the gpusched binary that provides `run-shim`
 };
 
+// Starts `args` (args[0] a path) in a new process group whose id is the
+// returned pid, with the agent's environment plus `env_overrides`, in `cwd`
+// (empty: this process's), stdin from /dev/null, stdout and stderr appended
+// to `log_path`, every signal at its default and none blocked. Errors name
+// the log file or the program. REQUIRES: !args.empty().
+Result<pid_t> SpawnInGroup(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env_overrides,
+                           const std::string& cwd, const std::string& log_path);
+
 // Starts `request.argv` under the shim in a new process group whose id is
 // the returned pid. Fails (naming the program or file) when the log cannot be
 // opened or the shim cannot be started; a trainer that cannot be executed is

@@ -4,9 +4,7 @@
 // scenario with epochs compressed to about a second: research jobs fill every
 // GPU, a dozen routine jobs queue, then two critical retraining jobs arrive.
 // Prints a live timeline and a summary; leaves no process behind.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +19,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/process.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/demo_format.h"
 #include "cli/output.h"
-
-extern char** environ;
 
 namespace gpusched::cli {
 namespace {
@@ -57,36 +54,12 @@ struct Child {
 
 Result<Child> Spawn(const std::string& what, const std::vector<std::string>& args,
                     const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<std::string> owned = args;
-  std::vector<char*> argv;
-  for (std::string& a : owned) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, owned[0].c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  Result<pid_t> pid = agent::SpawnInGroup(args, {}, "", log);
+  if (!pid) {
     return MakeError(ErrorCode::kFailedPrecondition,
-                     fmt::format("cannot start the {}: {}", what, std::strerror(rc)));
+                     fmt::format("cannot start the {}: {}", what, pid.error().message));
   }
-  return Child{what, pid};
+  return Child{what, *pid};
 }
 
 // Sends `sig`, waits up to `wait` for the child to exit, then SIGKILLs its group.

@@ -17,20 +17,6 @@ constexpr int kMaxLimit = 1000;
 // `next_after`).
 constexpr int kTenantScanRows = 20'000;
 
-// A non-negative integer query parameter, or nullopt when absent; a bad one
-// sets `error`.
-std::optional<std::int64_t> IntParam(const httplib::Request& req, const char* name,
-                                     std::optional<Reply>& error) {
-  if (!req.has_param(name)) return std::nullopt;
-  const std::string v = req.get_param_value(name);
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-    error = ErrorReply(400, "invalid_argument",
-                       fmt::format("{}: must be a non-negative number, got \"{}\"", name, v));
-    return std::nullopt;
-  }
-  return std::stoll(v);
-}
-
 json EventJson(const store::EventRow& e) {
   const json detail = json::parse(e.json, nullptr, false);
   return json{{"seq", e.seq}, {"time", e.time_s}, {"job", e.job_id}, {"kind", e.kind},
@@ -53,9 +39,9 @@ std::map<std::int64_t, std::string> TenantsOf(Server::Impl& s,
 
 Reply Events(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
   std::optional<Reply> error;
-  const auto after = IntParam(req, "after", error);
-  const auto job = IntParam(req, "job", error);
-  const auto limit = IntParam(req, "limit", error);
+  const auto after = CountParam(req, "after", error);
+  const auto job = CountParam(req, "job", error);
+  const auto limit = CountParam(req, "limit", error);
   if (error) return *error;
   if (limit && (*limit < 1 || *limit > kMaxLimit)) {
     return ErrorReply(400, "invalid_argument",
@@ -105,6 +91,18 @@ void AddEventRoutes(Server::Impl& s) {
   s.http.Get("/v1/events", Authed(s, [&s](const Caller& c, const httplib::Request& req) {
                return Events(s, c, req);
              }));
+}
+
+std::optional<std::int64_t> CountParam(const httplib::Request& req, const char* name,
+                                       std::optional<Reply>& error) {
+  if (!req.has_param(name)) return std::nullopt;
+  const std::string v = req.get_param_value(name);
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    error = ErrorReply(400, "invalid_argument",
+                       fmt::format("{}: must be a non-negative number, got \"{}\"", name, v));
+    return std::nullopt;
+  }
+  return std::stoll(v);
 }
 
 }  // namespace gpusched::server

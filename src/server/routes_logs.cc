@@ -14,29 +14,17 @@ using nlohmann::json;
 constexpr std::size_t kDefaultTailBytes = 64 * 1024;
 constexpr std::size_t kMaxTailBytes = 1024 * 1024;
 
-// A non-negative integer query parameter, or nullopt when absent; a bad one
-// sets `error`, naming the parameter.
-std::optional<std::uint64_t> UintParam(const httplib::Request& req, const char* name,
-                                       std::optional<Reply>& error) {
-  if (!req.has_param(name)) return std::nullopt;
-  const std::string v = req.get_param_value(name);
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-    error = ErrorReply(400, "invalid_argument",
-                       fmt::format("{}: must be a non-negative number, got \"{}\"", name, v));
-    return std::nullopt;
-  }
-  return std::stoull(v);
-}
-
 // The query, or the 400 that names the bad parameter.
 std::variant<LogQuery, Reply> ParseQuery(const httplib::Request& req) {
   std::optional<Reply> error;
   LogQuery q;
-  q.run = UintParam(req, "run", error);
-  q.after = UintParam(req, "after", error);
-  const std::optional<std::uint64_t> tail = UintParam(req, "tail_bytes", error);
+  const std::optional<std::int64_t> run = CountParam(req, "run", error);
+  const std::optional<std::int64_t> after = CountParam(req, "after", error);
+  const std::optional<std::int64_t> tail = CountParam(req, "tail_bytes", error);
   if (error) return *error;
-  if (tail && (*tail < 1 || *tail > kMaxTailBytes)) {
+  if (run) q.run = static_cast<std::uint64_t>(*run);
+  if (after) q.after = static_cast<std::uint64_t>(*after);
+  if (tail && (*tail < 1 || *tail > static_cast<std::int64_t>(kMaxTailBytes))) {
     return ErrorReply(400, "invalid_argument",
                       fmt::format("tail_bytes: must be 1 to {}, got {}", kMaxTailBytes, *tail));
   }

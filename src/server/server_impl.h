@@ -110,6 +110,10 @@ void Send(httplib::Response& res, const Reply& r);
 
 // Whether `caller` may see jobs of `tenant` (admin: all; tenant: its own).
 bool MaySee(const Caller& caller, const std::string& tenant);
+// A non-negative integer query parameter (at most 18 digits), or nullopt when
+// absent; a malformed one sets `error` to the 400 that names it.
+std::optional<std::int64_t> CountParam(const httplib::Request& req, const char* name,
+                                       std::optional<Reply>& error);
 // A job id from a path segment; nullopt unless it is a plain number.
 std::optional<JobId> ParseId(const std::string& text);
 // Who did it, for the event log: "admin ops", "tenant quality".

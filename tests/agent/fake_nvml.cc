@@ -31,19 +31,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/nvml_abi.h"
+
+using namespace gpusched::agent::nvml_abi;  // NOLINT: the C ABI's own names
+
 namespace {
 
-using nvmlReturn_t = int;
-
-constexpr nvmlReturn_t NVML_SUCCESS = 0;
-constexpr nvmlReturn_t NVML_ERROR_UNINITIALIZED = 1;
-constexpr nvmlReturn_t NVML_ERROR_INVALID_ARGUMENT = 2;
-constexpr nvmlReturn_t NVML_ERROR_NOT_SUPPORTED = 3;
-constexpr nvmlReturn_t NVML_ERROR_INSUFFICIENT_SIZE = 7;
-constexpr nvmlReturn_t NVML_ERROR_DRIVER_NOT_LOADED = 9;
-constexpr nvmlReturn_t NVML_ERROR_GPU_IS_LOST = 15;
-constexpr nvmlReturn_t NVML_ERROR_UNKNOWN = 999;
-constexpr unsigned long long kNotAvailable = ULLONG_MAX;
+constexpr unsigned long long kNotAvailable = NVML_VALUE_NOT_AVAILABLE;
 constexpr unsigned long long kBytesPerMiB = 1ULL << 20;
 
 struct FakeProcess {
@@ -157,27 +151,6 @@ nvmlReturn_t LoadConfig(const char* path, FakeDriver& driver) {
 }  // namespace
 
 // --- The NVML functions ----------------------------------------------------------
-
-struct nvmlDevice_st;
-typedef nvmlDevice_st* nvmlDevice_t;
-
-struct nvmlMemory_t {
-  unsigned long long total;
-  unsigned long long free;
-  unsigned long long used;
-};
-
-struct nvmlUtilization_t {
-  unsigned int gpu;
-  unsigned int memory;
-};
-
-struct nvmlProcessInfo_t {
-  unsigned int pid;
-  unsigned long long usedGpuMemory;
-  unsigned int gpuInstanceId;
-  unsigned int computeInstanceId;
-};
 
 namespace {
 
