@@ -16,6 +16,8 @@ json SlaJson(const ClassSla& c) {
   if (c.target) {
     target = json{{"percentile", c.target->percentile}, {"max_wait_s", c.target->max_wait.count()}};
   }
+  json slices = json::array();
+  for (const SlaSlice& x : c.slices) slices.push_back(json{{"started", x.started}, {"met", x.met}});
   return json{{"class", c.class_name},
               {"target", target},
               {"started", c.started},
@@ -24,29 +26,57 @@ json SlaJson(const ClassSla& c) {
               {"wait_p50_s", c.wait_p50.count()},
               {"wait_p95_s", c.wait_p95.count()},
               {"wait_max_s", c.wait_max.count()},
+              {"wait_histogram", c.wait_histogram},
+              {"slices", slices},
               {"pending", c.pending},
               {"pending_over_target", c.pending_over_target},
               {"oldest_pending_s", c.oldest_pending.count()}};
 }
 
-Reply Sla(Server::Impl& s, const httplib::Request& req) {
-  std::int64_t window = 3600;
-  if (req.has_param("window_s")) {
-    const std::string w = req.get_param_value("window_s");
-    if (w.empty() || w.size() > 9 || w.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoll(w) == 0) {
-      return ErrorReply(400, "invalid_argument",
-                        fmt::format("window_s: must be a positive number of seconds, got \"{}\"", w));
-    }
-    window = std::stoll(w);
+// Query parameter `name`: a whole number from 1 to `max` (at most 9
+// digits), `fallback` when absent; or the 400 reply naming it, saying that
+// it `must` be ...
+std::variant<std::int64_t, Reply> WholeParam(const httplib::Request& req, const char* name,
+                                             std::int64_t fallback, std::int64_t max,
+                                             std::string_view must) {
+  if (!req.has_param(name)) return fallback;
+  const std::string v = req.get_param_value(name);
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoll(v) == 0 || std::stoll(v) > max) {
+    return ErrorReply(400, "invalid_argument",
+                      fmt::format("{}: must be {}, got \"{}\"", name, must, v));
   }
-  return s.Exec([&](Control& c, ChangeSet&, Instant now) {
-    json classes = json::array();
-    for (const ClassSla& x : SlaReport(c.jobs(), c.settings().classes, now, Duration(window))) {
-      classes.push_back(SlaJson(x));
-    }
-    return Reply{200, json{{"window_s", window}, {"classes", classes}}};
+  return std::stoll(v);
+}
+
+// GET /v1/sla?window_s=3600&slices=12 (docs/openapi.yaml).
+Reply Sla(Server::Impl& s, const httplib::Request& req) {
+  auto window = WholeParam(req, "window_s", 3600, 999'999'999, "a positive number of seconds");
+  if (auto* r = std::get_if<Reply>(&window)) return *r;
+  auto slices = WholeParam(req, "slices", 12, 240, "a whole number from 1 to 240");
+  if (auto* r = std::get_if<Reply>(&slices)) return *r;
+  const Duration w{std::get<std::int64_t>(window)};
+  const int n = static_cast<int>(std::get<std::int64_t>(slices));
+  if (w.count() < n) {
+    return ErrorReply(400, "invalid_argument",
+                      fmt::format("slices: each slice must last at least 1 s, got {} slices of a "
+                                  "{} s window",
+                                  n, w.count()));
+  }
+  std::vector<ClassSla> report;
+  Reply r = s.Exec([&](Control& c, ChangeSet&, Instant now) {
+    report = SlaReport(c.jobs(), c.settings().classes, now, w, n);
+    return Reply{200, nullptr};
   });
+  if (r.status != 200) return r;
+  json buckets = json::array();
+  for (Duration b : kWaitBuckets) buckets.push_back(b.count());
+  json classes = json::array();
+  for (const ClassSla& x : report) classes.push_back(SlaJson(x));
+  return Reply{200, json{{"window_s", w.count()},
+                         {"slice_s", SliceLength(w, n).count()},
+                         {"wait_buckets_s", buckets},
+                         {"classes", classes}}};
 }
 
 Reply Classes(Server::Impl& s) {

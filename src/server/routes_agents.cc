@@ -173,6 +173,44 @@ Reply Assignments(Server::Impl& s, const std::string& node, std::uint64_t gen,
   }
 }
 
+// A point of a job's progress trail, before it is timed.
+struct TrailPoint {
+  JobId job = 0;
+  std::uint64_t run = 0;
+  int epoch = 0;
+};
+
+// The trail points of `reports` (started: the run's resume epoch; epoch:
+// the epochs done), taken as ApplyReports will take them: only for a
+// current run of `node`, and not after that run's exit in the same message.
+// Call before ApplyReports (which ends the runs that exited).
+std::vector<TrailPoint> TrailPoints(const Control& c, const std::string& node,
+                                    const std::vector<Report>& reports) {
+  std::vector<TrailPoint> points;
+  std::vector<std::uint64_t> ended;
+  for (const Report& rep : reports) {
+    if (std::find(ended.begin(), ended.end(), rep.assignment) != ended.end()) continue;
+    const std::optional<JobId> job = c.RunOf(node, rep.assignment);
+    if (!job) continue;  // stale
+    switch (rep.kind) {
+      case Report::Kind::kStarted:
+        points.push_back(TrailPoint{*job, rep.assignment, c.Find(*job)->assignment->resume_epoch});
+        break;
+      case Report::Kind::kEpoch:
+        points.push_back(TrailPoint{*job, rep.assignment, rep.epoch});
+        break;
+      case Report::Kind::kExited:
+      case Report::Kind::kPreempted:
+        ended.push_back(rep.assignment);
+        break;
+      case Report::Kind::kCheckpoint:
+      case Report::Kind::kMemory:
+        break;
+    }
+  }
+  return points;
+}
+
 Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
   const auto gen = Field<std::uint64_t>(body, "generation");
   std::vector<Report> reports;
@@ -213,7 +251,12 @@ Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
         s.logs.Append(*job, l.assignment, node, l.offset, l.text);
       }
     }
+    const std::vector<TrailPoint> trail = TrailPoints(c, node, reports);
     if (Status st = c.ApplyReports(node, gen, reports, now, cs); !st) return ErrorReply(st.error());
+    // The progress trail: memory only, like the logs.
+    for (const TrailPoint& p : trail) {
+      s.progress.Add(p.job, p.run, now.time_since_epoch().count(), p.epoch);
+    }
     return Reply{200, json{{"accepted", reports.size() + logs.size()}}};
   });
 }

@@ -45,8 +45,36 @@ Reply Submit(Server::Impl& s, const Caller& caller, const httplib::Request& req)
   });
 }
 
+// The states named by `list` ("pending,running"; empty: all), or the 400
+// reply naming the first unknown one.
+std::variant<std::set<JobState>, Reply> StatesOf(const std::string& list) {
+  constexpr JobState kAll[] = {JobState::kPending,   JobState::kRunning, JobState::kStopping,
+                               JobState::kSucceeded, JobState::kFailed,  JobState::kCancelled};
+  std::set<JobState> out;
+  if (list.empty()) return std::set<JobState>(std::begin(kAll), std::end(kAll));
+  std::size_t from = 0;
+  while (from <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', from), list.size());
+    const std::string name = list.substr(from, comma - from);
+    const auto it = std::find_if(std::begin(kAll), std::end(kAll),
+                                 [&](JobState x) { return JobStateName(x) == name; });
+    if (it == std::end(kAll)) {
+      return ErrorReply(400, "invalid_argument",
+                        fmt::format("state: unknown state \"{}\" (known: pending, running, "
+                                    "stopping, succeeded, failed, cancelled)",
+                                    name));
+    }
+    out.insert(*it);
+    from = comma + 1;
+  }
+  return out;
+}
+
+// GET /v1/jobs?state=pending,running&class=...&tenant=... (docs/openapi.yaml).
 Reply List(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
-  const std::string state = req.get_param_value("state");
+  auto states = StatesOf(req.get_param_value("state"));
+  if (auto* r = std::get_if<Reply>(&states)) return *r;
+  const std::set<JobState>& wanted = std::get<std::set<JobState>>(states);
   const std::string cls = req.get_param_value("class");
   std::string tenant = req.get_param_value("tenant");
   if (caller.role == config::Role::kTenant) {
@@ -56,13 +84,22 @@ Reply List(Server::Impl& s, const Caller& caller, const httplib::Request& req) {
   return s.Exec([&](Control& c, ChangeSet&, Instant now) {
     json jobs = json::array();
     for (const auto& [id, r] : c.jobs()) {
-      if (!state.empty() && JobStateName(r.state) != state) continue;
+      if (!wanted.contains(r.state)) continue;
       if (!tenant.empty() && r.job.tenant != tenant) continue;
       if (!cls.empty() && r.job.class_name != cls) continue;
       jobs.push_back(JobView(r, now));
     }
     return Reply{200, json{{"jobs", jobs}}};
   });
+}
+
+// The job's progress trail (memory only), oldest first.
+json ProgressTrail(const ProgressStore& progress, JobId id) {
+  json trail = json::array();
+  for (const ProgressPoint& p : progress.Read(id)) {
+    trail.push_back(json{{"time", p.time_s}, {"epoch", p.epoch}, {"run", p.run}});
+  }
+  return trail;
 }
 
 Reply Describe(Server::Impl& s, const Caller& caller, JobId id) {
@@ -91,6 +128,7 @@ Reply Describe(Server::Impl& s, const Caller& caller, JobId id) {
     }
   }
   r.body["history"] = history;
+  r.body["progress_trail"] = ProgressTrail(s.progress, id);
   return r;
 }
 
@@ -148,6 +186,9 @@ json JobView(const JobRecord& r, Instant now) {
   }
   if (r.state == JobState::kRunning || r.state == JobState::kStopping) {
     view["started_at"] = Secs(j.started_at);
+    // Work since this instant is lost if the run stops now: its newest
+    // checkpoint, or its start when it has saved none in this run.
+    view["saved_at"] = Secs(std::max(j.started_at, j.last_checkpoint_at));
   }
   if (r.wait) {
     json wait{{"code", WaitCodeName(r.wait->code)}, {"reason", r.wait->reason},

@@ -3,6 +3,7 @@
 // routes_admin.cc, the event log in routes_events.cc.
 #include <fmt/format.h>
 
+#include "server/node_view.h"
 #include "server/server_impl.h"
 
 namespace gpusched::server {
@@ -169,68 +170,29 @@ Reply RemoveFreezes(Server::Impl& s, const Caller& caller, const httplib::Reques
   });
 }
 
-std::string NodeStateName(const NodeState& n) {
-  return n.lost ? "lost" : n.drained ? "drained" : "ready";
-}
-
-// One node with its GPUs and the jobs on them; a tenant caller sees only
-// its own jobs (the memory figures count everyone's).
-json NodeView(const Control& c, const NodeState& n, const Caller& caller) {
-  const ClusterLedger& ledger = c.ledger();
-  const std::optional<NodeIndex> index = ledger.FindNode(n.name);
-  json gpus = json::array();
-  for (int i = 0; index && i < ledger.node_gpu_count(*index); ++i) {
-    const GpuIndex g = ledger.first_gpu(*index) + i;
-    const GpuInfo& info = ledger.gpu(g);
-    json jobs = json::array();
-    const auto ids = ledger.jobs_on(g);
-    const auto mibs = ledger.mib_on(g);
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      const JobRecord* r = c.Find(ids[k]);
-      if (!r || !MaySee(caller, r->job.tenant)) continue;
-      jobs.push_back(json{{"id", ids[k]}, {"name", r->job.name}, {"class", r->job.class_name},
-                          {"tenant", r->job.tenant}, {"mib", mibs[k]}});
-    }
-    const auto& agent = n.gpus;
-    const auto a = std::find_if(agent.begin(), agent.end(),
-                                [&](const AgentGpu& x) { return x.index == i; });
-    gpus.push_back(json{{"index", i},
-                        {"uuid", a == agent.end() ? "" : a->uuid},
-                        {"type", ledger.catalog().type(info.type).name},
-                        {"memory_mib", info.total_mib},
-                        {"allocated_mib", info.total_mib - ledger.free_mib(g)},
-                        {"healthy", a == agent.end() || a->healthy},
-                        {"health_reason", a == agent.end() ? "" : a->health_reason},
-                        {"memory_used_mib", a == agent.end() ? MiB{-1} : a->memory_used_mib},
-                        {"utilization_pct", a == agent.end() ? -1 : a->utilization_pct},
-                        {"temperature_c", a == agent.end() ? -1 : a->temperature_c},
-                        {"jobs", jobs}});
-  }
-  return json{{"name", n.name},
-              {"state", NodeStateName(n)},
-              {"drained", n.drained},
-              {"generation", n.generation},
-              {"registered_at", Secs(n.registered_at)},
-              {"lease_expires_at", Secs(n.lease_expires)},
-              {"labels", n.labels},
-              {"gpus", gpus}};
-}
-
+// The nodes: only a plain copy is taken on the owner thread; the JSON is
+// built here, on the HTTP thread (node_view.h).
 Reply Nodes(Server::Impl& s, const Caller& caller) {
-  return s.Exec([&](Control& c, ChangeSet&, Instant) {
-    json out = json::array();
-    for (const auto& [name, n] : c.fleet().nodes()) out.push_back(NodeView(c, n, caller));
-    return Reply{200, json{{"nodes", out}}};
+  std::vector<NodeSnapshot> nodes;
+  Reply r = s.Exec([&](Control& c, ChangeSet&, Instant now) {
+    nodes = SnapshotNodes(c, caller, now);
+    return Reply{200, nullptr};
   });
+  if (r.status != 200) return r;
+  return Reply{200, NodesJson(nodes)};
 }
 
 Reply Drain(Server::Impl& s, const Caller& caller, const std::string& node, bool drained) {
-  return s.Exec([&](Control& c, ChangeSet& cs, Instant) {
+  NodeSnapshot view;
+  Reply r = s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
     if (Status st = c.SetDrained(node, drained, CallerName(caller), cs); !st) {
       return ErrorReply(st.error());
     }
-    return Reply{200, NodeView(c, *c.fleet().Find(node), caller)};
+    view = SnapshotNode(c, *c.fleet().Find(node), caller, now);
+    return Reply{200, nullptr};
   });
+  if (r.status != 200) return r;
+  return Reply{200, NodeJson(view)};
 }
 
 // `h(caller, id, req)` for a route whose first match is a job id.

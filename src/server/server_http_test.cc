@@ -49,6 +49,30 @@ TEST_F(ServerTest, BadInputGetsAClearErrorAndChangesNothing) {
   EXPECT_TRUE(list["jobs"].empty());
 }
 
+TEST_F(ServerTest, TheJobListFiltersOnAListOfStatesAndRefusesAnUnknownOne) {
+  const std::int64_t waiting = SubmitYaml(kQuality);
+  const std::int64_t cancelled = SubmitYaml(kQuality);
+  ASSERT_EQ(Post(kQuality, "/v1/jobs/" + std::to_string(cancelled) + "/cancel").first, 200);
+  auto ids = [&](const std::string& query) {
+    const json list = Get(kAdmin, "/v1/jobs" + query).second;
+    std::vector<std::int64_t> out;
+    for (const json& j : list["jobs"]) out.push_back(j["id"]);
+    return out;
+  };
+  EXPECT_EQ(ids("?state=pending"), (std::vector<std::int64_t>{waiting}));
+  EXPECT_EQ(ids("?state=pending,running,stopping"), (std::vector<std::int64_t>{waiting}));
+  EXPECT_EQ(ids("?state=cancelled,pending"), (std::vector<std::int64_t>{waiting, cancelled}));
+  EXPECT_EQ(ids(""), (std::vector<std::int64_t>{waiting, cancelled}));
+  EXPECT_TRUE(ids("?state=running").empty());
+  auto [status, body] = Get(kAdmin, "/v1/jobs?state=pending,paused");
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(body["error"]["code"], "invalid_argument");
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("state: unknown state \"paused\""),
+            std::string::npos)
+      << body.dump();
+  EXPECT_EQ(Get(kAdmin, "/v1/jobs?state=pending,").first, 400) << "an empty name is unknown too";
+}
+
 TEST_F(ServerTest, ATenantNeitherSeesNorCancelsAnotherTenantsJobs) {
   const std::int64_t id = SubmitYaml(kQuality);
   auto other = Client(kResearch);

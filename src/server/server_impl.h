@@ -20,6 +20,7 @@
 #include "server/control.h"
 #include "server/log_store.h"
 #include "server/metrics.h"
+#include "server/progress_store.h"
 #include "server/server.h"
 #include "store/group_commit.h"
 #include "store/store.h"
@@ -52,6 +53,9 @@ struct Server::Impl {
   ServerMetrics metrics;
   // Runs' logs as agents send them: memory only, never durable (any thread).
   LogStore logs;
+  // Jobs' progress over time (epochs done, per run) as agents report it:
+  // memory only, never durable (any thread).
+  ProgressStore progress;
   httplib::Server http;
   int port = 0;
 

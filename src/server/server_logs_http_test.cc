@@ -1,6 +1,7 @@
 // Job logs over HTTP: agents send `log` reports, users read
 // GET /v1/jobs/{id}/logs (whole, tail, after an offset), and who may read
-// what; stale reports and bad parameters.
+// what; stale reports and bad parameters. Also the other in-memory record
+// of reports: the progress trail in GET /v1/jobs/{id}.
 #include "server/server_http_testing.h"
 
 namespace gpusched::server {
@@ -205,6 +206,54 @@ TEST_F(LogsTest, BadParametersAreRefusedNamingThem) {
   std::tie(status, body) =
       Report(json::array({json{{"assignment", run}, {"kind", "log"}, {"offset", 0}}}));
   EXPECT_EQ(body["error"]["message"], "text: missing");
+}
+
+json Trail(std::int64_t time, int epoch, std::uint64_t run) {
+  return json{{"time", time}, {"epoch", epoch}, {"run", run}};
+}
+
+json Progress(std::uint64_t run, const char* kind, int epoch = 0) {
+  json item{{"assignment", run}, {"kind", kind}};
+  if (epoch > 0) item["epoch"] = epoch;
+  return item;
+}
+
+TEST_F(LogsTest, TheProgressTrailShowsTheRunsStartAndEpochsOverTime) {
+  StartRun(kRetryingJob);
+  const std::string path = "/v1/jobs/" + std::to_string(job);
+  EXPECT_EQ(Get(kQuality, path).second["progress_trail"], json::array()) << "nothing reported";
+  const std::int64_t t0 = clock.load();
+  ASSERT_EQ(Report(json::array({Progress(run, "started")})).first, 200);
+  clock += 5;  // within the node's lease (30 s)
+  Report(json::array({Progress(run, "epoch", 1), Progress(run, "epoch", 2)}));
+  clock += 5;
+  Report(json::array({Progress(run, "epoch", 3), Progress(run, "epoch", 2)}));  // 2: resent
+  const json want = json::array(
+      {Trail(t0, 0, run), Trail(t0 + 5, 1, run), Trail(t0 + 5, 2, run), Trail(t0 + 10, 3, run)});
+  auto [status, body] = Get(kQuality, path);
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["progress_trail"], want);
+  EXPECT_EQ(Get(kAdmin, path).second["progress_trail"], want);
+
+  auto [other, refused] = Get(kResearch, path);
+  EXPECT_EQ(other, 404) << "another tenant's job does not exist for it";
+  EXPECT_FALSE(refused.contains("progress_trail"));
+
+  // Stale reports add nothing: those after the run's exit in the same
+  // message, and another node's. The next run starts a new line.
+  Report(json::array({json{{"assignment", run}, {"kind", "exited"}, {"exit_code", 3}},
+                      Progress(run, "epoch", 5)}));
+  EXPECT_EQ(Get(kQuality, path).second["progress_trail"], want);
+  const std::uint64_t second = WaitForRun("node-a", gen, run);
+  ASSERT_NE(second, 0u);
+  const std::uint64_t gen_b = RegisterAgent("node-b", 1);
+  Report(json::array({Progress(second, "epoch", 4)}), "node-b", gen_b);
+  clock += 5;
+  Report(json::array({Progress(second, "started"), Progress(second, "epoch", 1)}));
+  json both = want;
+  both.push_back(Trail(t0 + 15, 0, second));
+  both.push_back(Trail(t0 + 15, 1, second));
+  EXPECT_EQ(Get(kQuality, path).second["progress_trail"], both);
 }
 
 }  // namespace

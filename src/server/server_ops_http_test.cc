@@ -1,5 +1,7 @@
 // The operations API over HTTP: boost, approve, freezes, nodes and drain,
 // SLA, the event log, and who may do what (the authorization matrix).
+#include <map>
+
 #include "server/server_http_testing.h"
 
 namespace gpusched::server {
@@ -145,6 +147,46 @@ TEST_F(ServerTest, NodesShowTheirGpusAndADrainedNodeTakesNoNewWork) {
   EXPECT_EQ(running["placement"][0]["node"], "n1");
 }
 
+// The jobs shown on the GPUs of the first node to `token`, by id.
+std::map<std::int64_t, json> JobsOnNodes(ServerTest& t, const char* token) {
+  const json nodes = t.Get(token, "/v1/nodes").second["nodes"];
+  std::map<std::int64_t, json> out;
+  for (const json& g : nodes.at(0)["gpus"]) {
+    for (const json& j : g["jobs"]) out[j["id"].get<std::int64_t>()] = j;
+  }
+  return out;
+}
+
+TEST_F(ServerTest, NodesShowTheClassABoostedJobRunsAsAndATenantOnlyItsOwnJobs) {
+  RegisterAgent("n1", 2);
+  const std::int64_t boosted = SubmitYaml(kQuality);  // class high
+  auto r = Client(kResearch).Post(
+      "/v1/jobs", "name: r\nclass: low\ncommand: [x]\nmemory_mib: 1000\n", "application/yaml");
+  ASSERT_TRUE(r && r->status == 201);
+  const std::int64_t plain = Body(r)["id"].get<std::int64_t>();
+  ASSERT_EQ(Post(kAdmin, JobPath(boosted, "/boost"), {{"class", "critical"}, {"for_s", 600}}).first,
+            200);
+  WaitForJob(boosted, [](const json& v) { return v["state"] == "running"; });
+  WaitForJob(plain, [](const json& v) { return v["state"] == "running"; });
+
+  std::map<std::int64_t, json> all = JobsOnNodes(*this, kAdmin);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[boosted]["class"], "high");
+  EXPECT_EQ(all[boosted]["boost_class"], "critical");
+  EXPECT_EQ(all[boosted]["tenant"], "quality");
+  EXPECT_FALSE(all[plain].contains("boost_class")) << "absent without a boost";
+  const auto quality = JobsOnNodes(*this, kQuality);
+  ASSERT_EQ(quality.size(), 1u);
+  EXPECT_EQ(quality.begin()->first, boosted);
+  EXPECT_EQ(quality.begin()->second["boost_class"], "critical");
+  const auto research = JobsOnNodes(*this, kResearch);
+  ASSERT_EQ(research.size(), 1u);
+  EXPECT_EQ(research.begin()->first, plain);
+
+  clock += 601;  // the boost expired
+  EXPECT_FALSE(JobsOnNodes(*this, kAdmin)[boosted].contains("boost_class"));
+}
+
 TEST_F(ServerTest, TheSlaReportHasEveryClassAndCountsFirstStarts) {
   RegisterAgent("n1", 1);
   const std::int64_t id = SubmitYaml(kQuality);  // class high
@@ -162,6 +204,35 @@ TEST_F(ServerTest, TheSlaReportHasEveryClassAndCountsFirstStarts) {
   }
   EXPECT_EQ(classes, (std::vector<std::string>{"critical", "high", "medium", "low", "batch"}));
   EXPECT_EQ(Get(kAdmin, "/v1/sla?window_s=abc").first, 400);
+}
+
+TEST_F(ServerTest, TheSlaReportHasAWaitHistogramAndSlicesForCharts) {
+  RegisterAgent("n1", 1);
+  const std::int64_t id = SubmitYaml(kQuality);  // class high, starts at once
+  WaitForJob(id, [](const json& v) { return v["state"] == "running"; });
+  auto [status, sla] = Get(kQuality, "/v1/sla?window_s=600&slices=6");
+  ASSERT_EQ(status, 200) << sla.dump();
+  EXPECT_EQ(sla["slice_s"], 100);
+  EXPECT_EQ(sla["wait_buckets_s"],
+            json::parse("[30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400]"));
+  for (const json& c : sla["classes"]) {
+    ASSERT_EQ(c["wait_histogram"].size(), 12u) << c.dump();
+    ASSERT_EQ(c["slices"].size(), 6u) << c.dump();
+    if (c["class"] != "high") continue;
+    EXPECT_EQ(c["wait_histogram"][0], 1) << "started within 30 s";
+    EXPECT_EQ(c["slices"][5], json::parse(R"({"started": 1, "met": 1})")) << "the newest slice";
+    EXPECT_EQ(c["slices"][0]["started"], 0);
+  }
+  const json defaults = Get(kAdmin, "/v1/sla").second;
+  EXPECT_EQ(defaults["slice_s"], 300) << "an hour in 12 slices";
+  EXPECT_EQ(defaults["classes"][0]["slices"].size(), 12u);
+  for (const char* bad : {"slices=0", "slices=241", "slices=x", "slices=", "window_s=5&slices=6"}) {
+    auto [code, body] = Get(kAdmin, std::string("/v1/sla?") + bad);
+    EXPECT_EQ(code, 400) << bad;
+    EXPECT_EQ(body["error"]["message"].get<std::string>().rfind("slices:", 0), 0u)
+        << bad << ": " << body.dump();
+  }
+  EXPECT_EQ(Get(kAdmin, "/v1/sla?window_s=240&slices=240").first, 200) << "1 s slices";
 }
 
 TEST_F(ServerTest, TheEventLogPagesAndShowsATenantOnlyItsOwnJobs) {
