@@ -7,14 +7,18 @@ the W3C WebDriver HTTP API (standard library only) and checks that:
 
   - the fleet view shows every GPU of the agents;
   - a job submitted through the form appears in the queue and starts;
-  - a boost changes its class on the page;
-  - a tenant token does not see another tenant's jobs;
+  - a boost changes its class on the page, in the queue and on the fleet's tiles;
+  - the job's page shows its facts, timeline, progress chart, log tail,
+    decision history and spec;
+  - the SLA view shows each class's attainment and its charts;
+  - an admin freezes and unfreezes preemption through the form;
+  - a tenant token does not see another tenant's jobs, nor their pages;
   - the page logs no console errors.
 
 Usage: dashboard_test.py path/to/gpusched
 Exit 0: passed; 1: failed; 77: skipped (no chromium or chromedriver; Debian
 packages `chromium` and `chromium-driver`). With GPUSCHED_SCREENSHOTS=DIR,
-saves DIR/dashboard-{fleet,queue,events}.png.
+saves DIR/dashboard-{fleet,queue,job,sla,events}.png.
 """
 
 import base64
@@ -46,7 +50,7 @@ tenants:
 classes:
   - {{name: critical, value: 1000, min_runtime_s: 0, grace_s: 2, save_period: 2}}
   - {{name: high, value: 800, min_runtime_s: 0, grace_s: 2, save_period: 2}}
-  - {{name: low, value: 200, min_runtime_s: 0, grace_s: 2, save_period: 2}}
+  - {{name: low, value: 200, min_runtime_s: 0, grace_s: 2, save_period: 2, sla: {{percentile: 90, max_wait_s: 600}}}}
 tokens:
   - {{name: ops, role: admin, token: "{ADMIN}"}}
   - {{name: quality, role: tenant, tenant: quality, token: "{QUALITY}"}}
@@ -58,9 +62,9 @@ server:
 """
 
 
-def job_yaml(name, tenant, memory_mib=None):
+def job_yaml(name, tenant, memory_mib=None, cls="low"):
     # The fake trainer: 60 epochs of 1 s, long enough to watch it run.
-    return (f"name: {name}\ntenant: {tenant}\nclass: low\n"
+    return (f"name: {name}\ntenant: {tenant}\nclass: {cls}\n"
             + (f"memory_mib: {memory_mib}\n" if memory_mib else "") +
             "ultralytics: {model: yolov8n.pt, data: parts.yaml, epochs: 60, imgsz: 320, batch: 8}\n"
             "estimate: {epoch_s: 1}\n"
@@ -306,6 +310,121 @@ def run(gpusched, work, procs):
         b.close()
 
 
+def job_page(b, job_id, check):
+    """The job's page, opened from its row in the queue."""
+    b.click(f"tr[data-job-id='{job_id}'] a.job-link")
+    wait_for("the job page", lambda: b.js(
+        f"const h = document.querySelector('#view-job .job-head'); return h && h.dataset.jobId === '{job_id}'"))
+    check(b.js("return location.hash") == f"#job/{job_id}", "the job's link opens #job/ID")
+    check(b.js("return document.querySelector('#view-job .job-head').dataset.class") == "high",
+          "the job page shows the boosted class")
+    facts = b.js("return document.querySelector('#view-job dl.facts').textContent")
+    check("node-" in facts and "quality" in facts, f"its facts name its tenant and placement: {facts[:200]!r}")
+    check(b.js("return document.querySelectorAll('#view-job rect.phase[data-phase=running]').length") >= 1,
+          "its timeline shows it running")
+    wait_for("two epochs on the progress chart",
+             lambda: b.js("return document.querySelectorAll('#view-job circle.point').length >= 2"), timeout=30)
+    check(True, "its progress chart shows the epochs reported")
+    wait_for("the log tail", lambda: b.js("return document.getElementById('job-log').textContent.length > 0"), timeout=30)
+    check(True, "its log tail shows the trainer's output")
+    kinds = b.js("return [...document.querySelectorAll('#view-job tr[data-kind]')].map(r => r.dataset.kind)")
+    check(all(k in kinds for k in ("submitted", "bind", "started", "boost")),
+          f"its decision history lists submitted, bind, started, boost: {sorted(set(kinds))}")
+    check("web-quality-job" in b.js("return document.querySelector('#view-job pre.spec').textContent"),
+          "its spec is shown")
+
+
+def preempted_job_page(b, base, check, shot):
+    """An urgent job preempts a research job, then is cancelled: the victim
+    resumes, and its page shows the stop, the requeue and both runs."""
+    def job(i):
+        return http("GET", base + f"/v1/jobs/{i}", token=ADMIN)[1]
+
+    def research_epochs():
+        return [j["progress"]["epochs_done"] for j in
+                http("GET", base + "/v1/jobs?tenant=research&state=running", token=ADMIN)[1]["jobs"]]
+    wait_for("four epochs of each running research job", lambda: min(research_epochs()) >= 4, timeout=30)
+    status, body = http("POST", base + "/v1/jobs", job_yaml("web-quality-urgent", "quality", 12000, "high"),
+                        token=ADMIN, content_type="application/yaml")
+    check(status == 201, f"an urgent high job is submitted: {status} {body}")
+    urgent = body["id"]
+    wait_for("three epochs of the urgent job", lambda: job(urgent)["progress"]["epochs_done"] >= 3, timeout=30)
+    victims = [j for j in http("GET", base + "/v1/jobs?tenant=research", token=ADMIN)[1]["jobs"] if j["preemptions"]]
+    check(len(victims) == 1, f"one research job was preempted for it: {[v['id'] for v in victims]}")
+    victim = victims[0]["id"]
+    status, _ = http("POST", base + f"/v1/jobs/{urgent}/cancel", token=ADMIN)
+    check(status == 200, "the urgent job is cancelled")
+    wait_for("the victim to resume", lambda: job(victim)["state"] == "running", timeout=30)
+
+    def second_run_points():
+        trail = job(victim)["progress_trail"]
+        runs = sorted({p["run"] for p in trail})
+        return len(runs) == 2 and sum(p["run"] == runs[1] for p in trail) >= 4
+    wait_for("four points of its second run", second_run_points, timeout=30)
+    v = job(victim)
+    second = [p for p in v["progress_trail"] if p["run"] == max(q["run"] for q in v["progress_trail"])]
+    requeued = [e["text"] for e in v["history"] if e["kind"] == "requeued"]
+    resumed_from = int(requeued[0].rsplit(" ", 1)[1]) if requeued else -1
+    check(second[0]["epoch"] == resumed_from >= 4,
+          f"its second run starts at the checkpoint it was requeued with: {second[0]['epoch']}, {requeued}")
+
+    b.js(f"location.hash = '#job/{victim}'")
+    wait_for("the victim's page", lambda: b.js(
+        f"const h = document.querySelector('#view-job .job-head'); return h && h.dataset.jobId === '{victim}'"))
+    phases = wait_for("two runs on the timeline", lambda: (lambda p: p if p.count("running") == 2 else None)(b.js(
+        "return [...document.querySelectorAll('#view-job rect.phase')].map(r => r.dataset.phase)")), timeout=15)
+    stop = phases.index("stopping") if "stopping" in phases else 0
+    check(stop > 0 and "running" in phases[:stop] and "pending" in phases[stop:] and "running" in phases[stop:],
+          f"its timeline: running, stopping, back in the queue, running again: {phases}")
+    kinds = b.js("return [...document.querySelectorAll('#view-job tr[data-kind]')].map(r => r.dataset.kind)")
+    check("stop" in kinds and "requeued" in kinds, f"its history lists the stop and the requeue: {sorted(set(kinds))}")
+    check(b.js("return document.querySelectorAll('#view-job svg.chart g.series').length") == 2,
+          "its progress chart has a line per run")
+    facts = b.js("return document.querySelector('#view-job dl.facts').textContent")
+    check("Preempted1 time" in facts, f"its facts count the preemption: {facts[:300]!r}")
+    if shot:
+        b.screenshot(shot)
+
+
+def sla_view(b, check, shot):
+    """The SLA view: a card per class, attainment for both windows, charts."""
+    show(b, "sla")
+    wait_for("the SLA cards", lambda: b.js("return document.querySelectorAll('.sla-card').length === 3"))
+    cards = b.js("return [...document.querySelectorAll('.sla-card')].map(c => c.dataset.class)")
+    check(cards == ["critical", "high", "low"], f"one card per class, highest first: {cards}")
+    low = b.js("const s = document.querySelector('.sla-card[data-class=low] .stat[data-window=\"last hour\"]');"
+               "return s ? s.textContent : ''")
+    check(low.startswith("last hour100%") and "6 of 6 in time" in low,
+          f"low's attainment over the last hour: every one of its 6 started jobs in time: {low!r}")
+    check(b.js("return document.querySelectorAll('.sla-card[data-class=low] svg.chart').length") == 2,
+          "low has an attainment chart and a wait distribution")
+    check(b.js("return document.querySelectorAll('.sla-card[data-class=low] svg.chart rect.bar-rect').length") >= 2,
+          "both of low's charts have bars")
+    if shot:
+        b.screenshot(shot)
+    b.click("#sla-window option[value=day]")
+    wait_for("the day's charts", lambda: b.js(
+        "return document.querySelector('.sla-card[data-class=low] .chart-title').textContent.endsWith('1h')"))
+    check(True, "the charts switch to the last day")
+
+
+def freezes(b, check):
+    """An admin freezes preemption for a tenant, then unfreezes it."""
+    show(b, "queue")
+    b.click("#freeze-scope option[value=tenant]")
+    b.type("#freeze-target", "research")
+    b.type("#freeze-minutes", "15")
+    b.click("#freeze-form button[type=submit]")
+    b.accept_alert("Freeze preemption")
+    wait_for("the freeze", lambda: b.js("return !!document.querySelector('tr[data-freeze=\"tenant:research\"]')"),
+             timeout=15)
+    check(True, "a freeze made through the form is listed")
+    b.click("tr[data-freeze='tenant:research'] button[data-action=unfreeze]")
+    b.accept_alert("Unfreeze")
+    wait_for("the freeze to go", lambda: b.js("return !document.querySelector('tr[data-freeze]')"), timeout=15)
+    check(True, "unfreeze, confirmed, removes it")
+
+
 def drive(b, base, shots):
     failures = []
 
@@ -362,14 +481,25 @@ def drive(b, base, shots):
         return sorted(j["state"] for j in jobs)
     wait_for("five research jobs running and one pending",
              lambda: research_states() == ["pending"] + ["running"] * 5, timeout=30)
+    show(b, "fleet")
+    wait_for("the jobs on the tiles", lambda: b.js("return document.querySelectorAll('.gpu-tile .job-class').length === 6"))
+    check(b.js(f"return [...document.querySelectorAll('.gpu-tile .bar span[data-job-id=\"{job_id}\"]')]"
+               ".map(s => s.dataset.class).join()") == "high",
+          "the fleet's tile colours the boosted job by its boost class, high")
     if shots:
-        show(b, "fleet")
-        wait_for("the jobs on the tiles", lambda: b.js("return document.querySelectorAll('.gpu-tile .job-class').length === 6"))
         b.screenshot(os.path.join(shots, "dashboard-fleet.png"))
-        show(b, "queue")
-        b.js("document.getElementById('submit-box').open = false")
-        wait_for("the queue", lambda: row_attr(b, job_id, "data-state") and row_attr(b, research_ids[5], "data-state"))
+    show(b, "queue")
+    b.js("document.getElementById('submit-box').open = false")
+    wait_for("the queue", lambda: row_attr(b, job_id, "data-state") and row_attr(b, research_ids[5], "data-state"))
+    check("epoch" in b.js(f"return document.querySelector('tr[data-job-id=\"{job_id}\"] .since-checkpoint').textContent"),
+          "a running job shows the time since its last checkpoint")
+    if shots:
         b.screenshot(os.path.join(shots, "dashboard-queue.png"))
+
+    job_page(b, job_id, check)
+    preempted_job_page(b, base, check, shots and os.path.join(shots, "dashboard-job.png"))
+    sla_view(b, check, shots and os.path.join(shots, "dashboard-sla.png"))
+    freezes(b, check)
 
     # 6. Events: the decision log, filterable by kind.
     show(b, "events")
@@ -403,6 +533,8 @@ def drive(b, base, shots):
     check("web-research-secret" not in text, "nor on the fleet's tiles")
     check(b.js("return document.querySelectorAll('.node-head button').length") == 0,
           "a tenant gets no drain buttons")
+    show(b, "queue")
+    check(b.js("return document.getElementById('freeze-form').hidden") is True, "a tenant gets no freeze form")
     show(b, "events")
     wait_for("the tenant's events", lambda: b.js("return document.querySelectorAll('#events tr[data-kind]').length > 0"))
     text = b.js("return document.body.textContent")
@@ -411,6 +543,16 @@ def drive(b, base, shots):
     # 8. No console errors, from the first page load on.
     errors = [e for e in b.console() if e.get("level") == "SEVERE"]
     check(not errors, f"no console errors: {errors}")
+
+    # Another tenant's job page says only that there is no such job.
+    b.js(f"location.hash = '#job/{research_id}'")
+    message = wait_for("the job page's refusal", lambda: b.js(
+        "const e = document.querySelector('#job .error'); return e && e.textContent"), timeout=15)
+    text = b.js("return document.body.textContent")
+    check(message == f"no job {research_id}" and "web-research-secret" not in text,
+          f"the quality token gets no page for research's job: {message!r}")
+    refused_page = [e for e in b.console() if f"/v1/jobs/{research_id}" in e.get("message", "")]
+    check(bool(refused_page), "its 404 shows in the console")
 
     show(b, "queue")
     # A refused submission shows the API's own message.
@@ -433,7 +575,7 @@ def drive(b, base, shots):
     entries = b.console()
     refusals = [e for e in entries if "/v1/jobs" in e.get("message", "") and "400" in e.get("message", "")]
     check(bool(refusals), "the console log is read: it shows the refusal's 400")
-    errors = [e for e in entries if e.get("level") == "SEVERE" and e not in refusals]
+    errors = [e for e in entries if e.get("level") == "SEVERE" and e not in refusals and e not in refused_page]
     check(not errors, f"no other console errors: {errors}")
     return 1 if failures else 0
 
