@@ -7,7 +7,10 @@ import {lineChart} from './chart.js';
 import {freezeJob, jobButtons, progressBar} from './queue.js';
 
 const LOG_TAIL_BYTES = 16384;
-const PHASE_COLORS = {pending: '#cbd5e1', placed: '#93c5fd', stopping: '#f59e0b'};
+// GET /v1/jobs/{id} gives the newest this many history events; a job with
+// more has lost its oldest ones from view.
+const HISTORY_SHOWN = 200;
+const PHASE_COLORS = {earlier: '#eef0f4', pending: '#cbd5e1', placed: '#93c5fd', stopping: '#f59e0b'};
 // The history kinds that change the job's phase, and the phase they start.
 const PHASE_OF = {submitted: 'pending', requeued: 'pending', bind: 'placed', started: 'running', stop: 'stopping',
                   succeeded: 'ended', failed: 'ended', cancelled: 'ended'};
@@ -19,13 +22,20 @@ export async function loadJob(get, id) {
   return {doc: {job: job.doc, logs: logs.doc}, text: job.text + logs.text};
 }
 
+// Whether the job's history lacks its oldest events.
+function truncated(job) { return (job.history || []).length >= HISTORY_SHOWN; }
+
+// Where the timeline starts: the submission, or the oldest event shown.
+function timelineStart(job) { return truncated(job) ? job.history[0].time : job.submitted_at; }
+
 // The job's phases as [{phase, from, to}] from its history, ending at `end`.
 // Event times are whole seconds: a phase shorter than that (a stop that
-// ended at once) is kept with from === to, and drawn as a sliver.
+// ended at once) is kept with from === to, and drawn as a sliver. Before
+// the oldest event of a truncated history the phase is 'earlier' (unknown).
 export function phases(job, end) {
   const out = [];
-  let phase = 'pending';
-  let from = job.submitted_at;
+  let phase = truncated(job) ? 'earlier' : 'pending';
+  let from = timelineStart(job);
   for (const e of job.history || []) {
     const next = PHASE_OF[e.kind];
     if (!next || next === phase) continue;
@@ -39,7 +49,7 @@ export function phases(job, end) {
 
 function timeline(job, end, runColor) {
   const width = 640, height = 46, left = 4, right = 4;
-  const start = job.submitted_at;
+  const start = timelineStart(job);
   const span = Math.max(1, end - start);
   const x = (t) => left + ((width - left - right) * (t - start)) / span;
   const s = svg('svg', {viewBox: `0 0 ${width} ${height}`, class: 'chart timeline', role: 'img', 'aria-label': 'timeline'});
@@ -78,7 +88,7 @@ function progressChart(job, end, runColor) {
     id: run, color: runColor, points, title: (x, y) => `run ${run}, ${timeOfDay(x)}: epoch ${y}`}));
   const marks = (job.history || []).filter((e) => e.kind === 'stop').map((e) => ({x: e.time, label: `${timeOfDay(e.time)}: ${e.text}`}));
   const ckpt = job.progress ? job.progress.checkpoint_epoch : 0;
-  return lineChart({series, x0: job.submitted_at, x1: end, yMax: total, yTicks: [0, Math.round(total / 2), total],
+  return lineChart({series, x0: Math.min(timelineStart(job), ...trail.map((p) => p.time)), x1: end, yMax: total, yTicks: [0, Math.round(total / 2), total],
                     xFormat: timeOfDay, yFormat: (v) => `${v}`, marks, label: 'epochs done over time',
                     hLines: ckpt > 0 ? [{y: ckpt, label: `checkpoint: epoch ${ckpt}`, color: '#2e7d32'}] : []});
 }
@@ -106,6 +116,10 @@ function facts(j) {
   if (j.ended_at) out.push(...fact('Ended', `${clock(j.ended_at)}: ${j.end_reason}`));
   if (j.exit_code !== undefined) out.push(...fact('Exit code', String(j.exit_code)));
   return el('dl', {class: 'facts'}, ...out);
+}
+
+function historyNote(j) {
+  return truncated(j) ? el('p', {class: 'hint', text: `The newest ${HISTORY_SHOWN} events; the timeline starts at the oldest of them.`}) : null;
 }
 
 function lifeList(j) {
@@ -141,7 +155,7 @@ export function renderJob(doc) {
       el('div', {class: 'job-head', 'data-job-id': j.id, 'data-state': j.state, 'data-class': j.boost ? j.boost.class : j.class},
          el('h2', {text: `Job ${j.id}: ${j.name}`}), classChip(j), el('span', {class: `badge ${j.state}`, text: j.state}), ...buttons),
       facts(j),
-      el('h3', {text: 'Timeline'}), timeline(j, end, runColor), legend(runColor),
+      el('h3', {text: 'Timeline'}), historyNote(j), timeline(j, end, runColor), legend(runColor),
       el('h3', {text: 'Progress'}), (j.progress_trail || []).length ? progressChart(j, end, runColor)
                                                                   : el('p', {class: 'empty', text: 'No epoch reported yet.'}),
       el('h3', {text: 'Life'}), lifeList(j),

@@ -6,6 +6,19 @@
 import {$, act, api, chip, classChip, classRank, clock, duration, effectiveClass, el, gib, hooks, isAdmin,
         jobLink, nowSeconds, state, table} from './core.js';
 
+// A long queue shows the head of each list; the rest is counted. The
+// page stays quick with tens of thousands of pending jobs.
+const MAX_ROWS = 200;
+
+// The first MAX_ROWS of `list` as rows, then a line counting the rest.
+function capped(list, row) {
+  const rows = list.slice(0, MAX_ROWS).map(row);
+  if (list.length > MAX_ROWS) {
+    rows.push(el('tr', {class: 'more'}, el('td', {colSpan: 12, class: 'empty', text: `and ${list.length - MAX_ROWS} more`})));
+  }
+  return rows;
+}
+
 // The two reads of one poll: the live jobs and the freezes in force.
 export async function loadQueue(get) {
   const jobs = await get('/v1/jobs?state=pending,running,stopping');
@@ -135,7 +148,7 @@ export function renderQueue(doc) {
   const waiting = pending.filter((j) => j.awaiting_approval);
 
   $('approval').replaceChildren(table(['Job', 'Name', 'Tenant', 'Class', 'GPUs', 'Why'],
-      waiting.map((j) => jobRow(j, [el('td', {text: j.gpus}), el('td', {text: j.wait ? j.wait.reason : ''})], true)), true));
+      capped(waiting, (j) => jobRow(j, [el('td', {text: j.gpus}), el('td', {text: j.wait ? j.wait.reason : ''})], true)), true));
 
   const pos = (j) => (j.wait && j.wait.position) || 1e9;
   const byClass = new Map();
@@ -149,7 +162,7 @@ export function renderQueue(doc) {
     const list = byClass.get(c);
     frag.append(el('h3', {}, chip(c), ` ${list.length} pending`));
     frag.append(table(['Job', 'Name', 'Tenant', 'Class', 'Position', 'Waits because', 'Predicted start', 'GPUs'],
-        list.map((j) => jobRow(j, [
+        capped(list, (j) => jobRow(j, [
           el('td', {class: 'position', text: j.wait ? j.wait.position : ''}),
           el('td', {title: j.wait ? j.wait.code : '', text: j.wait ? j.wait.reason : 'not yet considered'}),
           el('td', {text: j.wait && j.wait.predicted_start_in_s !== undefined ? `in ${duration(j.wait.predicted_start_in_s)}` : '—'}),
@@ -161,7 +174,7 @@ export function renderQueue(doc) {
 
   const now = nowSeconds();
   $('running').replaceChildren(table(['Job', 'Name', 'Tenant', 'Class', 'State', 'Progress', 'Since last checkpoint', 'Placement', 'Running for'],
-      running.map((j) => {
+      capped(running, (j) => {
         const p = j.progress || {epochs_done: 0, epochs_total: 0, checkpoint_epoch: 0};
         const placement = (j.placement || []).map((x) => `${x.node}/gpu${x.gpu}`).join(', ');
         const saved = !j.saved_at ? '' : p.checkpoint_epoch > 0 ? `${duration(now - j.saved_at)} (epoch ${p.checkpoint_epoch})`

@@ -13,6 +13,7 @@ the W3C WebDriver HTTP API (standard library only) and checks that:
   - the SLA view shows each class's attainment and its charts;
   - an admin freezes and unfreezes preemption through the form;
   - a tenant token does not see another tenant's jobs, nor their pages;
+  - a long queue shows the first 200 jobs of a class and counts the rest;
   - the page logs no console errors.
 
 Usage: dashboard_test.py path/to/gpusched
@@ -577,6 +578,19 @@ def drive(b, base, shots):
     check(bool(refusals), "the console log is read: it shows the refusal's 400")
     errors = [e for e in entries if e.get("level") == "SEVERE" and e not in refusals and e not in refused_page]
     check(not errors, f"no other console errors: {errors}")
+
+    # A long queue: each list shows its first 200 jobs and counts the rest.
+    for i in range(230):
+        status, _ = http("POST", base + "/v1/jobs", job_yaml(f"web-quality-batch-{i}", "quality", 14000),
+                         token=ADMIN, content_type="application/yaml")
+        if status != 201:
+            check(False, f"batch job {i} is submitted: {status}")
+            break
+    more = wait_for("the count of the rest", lambda: b.js(
+        "const m = document.querySelector('#pending tr.more'); return m && m.textContent"), timeout=15)
+    rows = b.js("return document.querySelector('#pending tr.more').closest('tbody').querySelectorAll('tr[data-job-id]').length")
+    check(rows == 200 and more.startswith("and ") and more.endswith(" more"),
+          f"a class with more than 200 pending jobs shows 200 rows and counts the rest: {rows}, {more!r}")
     return 1 if failures else 0
 
 
