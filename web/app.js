@@ -8,7 +8,7 @@
 // #events, #job/ID), polling. Each view lives in its own module.
 import {$, ApiError, TOKEN_KEY, api, apiText, hooks, setStatus, state} from './core.js';
 import {renderFleet, renderLegend} from './fleet.js';
-import {fillBoostClasses, loadQueue, renderQueue, wireQueue} from './queue.js';
+import {fillClasses, loadQueue, renderQueue, wireQueue} from './queue.js';
 import {loadSla, renderSla} from './sla.js';
 import {eventsPath, fillEventKinds, renderEvents} from './events.js';
 import {loadJob, renderJob, renderJobError} from './job.js';
@@ -58,7 +58,7 @@ async function signIn(token) {
   $('signin-error').textContent = '';
   showSignedIn(true);
   renderLegend();
-  fillBoostClasses();
+  fillClasses();
   show(location.hash.slice(1) || 'fleet');
 }
 

@@ -88,13 +88,14 @@ function unfreeze(f) {
   act('Unfreeze', 'DELETE', `/v1/freezes?${q}`);
 }
 
-async function submitJob(ev) {
-  ev.preventDefault();
+// Posts a job (a YAML text or a JSON object) and shows the answer: the new
+// job's link, or the API's own message naming what is wrong.
+async function submit(body, contentType) {
   const out = $('submit-result');
   out.className = '';
   out.textContent = 'submitting...';
   try {
-    const r = await api('POST', '/v1/jobs', $('submit-yaml').value, 'application/yaml');
+    const r = await api('POST', '/v1/jobs', body, contentType);
     out.replaceChildren('Submitted ', jobLink(r.id, `job ${r.id}`), ` (class ${r.class}, tenant ${r.tenant}).`);
   } catch (e) {
     out.className = 'error';
@@ -103,12 +104,53 @@ async function submitJob(ev) {
   hooks.refresh();
 }
 
-export function fillBoostClasses() {
+function submitYaml(ev) {
+  ev.preventDefault();
+  submit($('submit-yaml').value, 'application/yaml');
+}
+
+// A number typed in a field, or the text as typed when it is not one, so
+// that the API's validation names the field and the value.
+function numberOrText(id) {
+  const text = $(id).value.trim();
+  return text !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+}
+
+// The form's job as the API's JSON (docs/job-spec.md); empty optional
+// fields are left out, so their defaults apply.
+function formJob() {
+  const job = {name: $('jf-name').value.trim()};
+  const tenant = $('jf-tenant').value.trim();
+  if (tenant) job.tenant = tenant;
+  if ($('jf-class').value) job.class = $('jf-class').value;
+  const gpus = numberOrText('jf-gpus');
+  if (gpus !== '') job.gpus = gpus;
+  job.ultralytics = {model: $('jf-model').value.trim(), data: $('jf-data').value.trim(), epochs: numberOrText('jf-epochs')};
+  for (const [field, id] of [['imgsz', 'jf-imgsz'], ['batch', 'jf-batch']]) {
+    const v = numberOrText(id);
+    if (v !== '') job.ultralytics[field] = v;
+  }
+  return job;
+}
+
+function submitForm(ev) {
+  ev.preventDefault();
+  submit(formJob());
+}
+
+// The class lists of the boost and submit forms; a tenant's token submits
+// for its own tenant only, so the tenant field is an admin's.
+export function fillClasses() {
   $('boost-class').replaceChildren(...state.classes.map((c) => el('option', {value: c.name, text: c.name})));
+  $('jf-class').replaceChildren(el('option', {value: '', text: "the tenant's default"}),
+                                ...state.classes.map((c) => el('option', {value: c.name, text: c.name})));
+  $('jf-tenant-label').hidden = !isAdmin();
+  if (!isAdmin()) $('jf-tenant').value = '';
 }
 
 export function wireQueue() {
-  $('submit-form').addEventListener('submit', submitJob);
+  $('submit-form').addEventListener('submit', submitYaml);
+  $('job-form').addEventListener('submit', submitForm);
   $('boost-form').addEventListener('submit', submitBoost);
   $('boost-close').addEventListener('click', () => { $('boost-form').hidden = true; });
   $('freeze-form').addEventListener('submit', submitFreeze);

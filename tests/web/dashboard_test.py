@@ -6,7 +6,8 @@ tokens, two agents with fake GPUs, and chromedriver; drives the page through
 the W3C WebDriver HTTP API (standard library only) and checks that:
 
   - the fleet view shows every GPU of the agents;
-  - a job submitted through the form appears in the queue and starts;
+  - a job submitted through the YAML form appears in the queue and starts,
+    and the fields form submits a YOLO run or shows the API's refusal;
   - a boost changes its class on the page, in the queue and on the fleet's tiles;
   - the job's page shows its facts, timeline, progress chart, log tail,
     decision history and spec;
@@ -591,6 +592,31 @@ def drive(b, base, shots):
     rows = b.js("return document.querySelector('#pending tr.more').closest('tbody').querySelectorAll('tr[data-job-id]').length")
     check(rows == 200 and more.startswith("and ") and more.endswith(" more"),
           f"a class with more than 200 pending jobs shows 200 rows and counts the rest: {rows}, {more!r}")
+
+    # The submit form: a YOLO run from fields; a bad value gets the API's message.
+    b.js("document.getElementById('submit-box').open = true")
+    check(b.js("return document.getElementById('jf-tenant-label').hidden") is True,
+          "a tenant's form has no tenant field (it submits for its own)")
+    b.type("#jf-name", "web-form-job")
+    b.type("#jf-model", "yolov8n.pt")
+    b.type("#jf-data", "parts.yaml")
+    b.type("#jf-epochs", "0")
+    b.click("#job-form button[type=submit]")
+    message = wait_for("the form's refusal", lambda: b.js(
+        "const r = document.getElementById('submit-result'); return r.className === 'error' && r.textContent"), timeout=15)
+    same = {"name": "web-form-job", "gpus": 1,
+            "ultralytics": {"model": "yolov8n.pt", "data": "parts.yaml", "epochs": 0, "imgsz": 640, "batch": 16}}
+    status, body = http("POST", base + "/v1/jobs", json.dumps(same), token=QUALITY)
+    check(status == 400 and message == body["error"]["message"] and "epochs" in message,
+          f"the form's refused job shows the API's message: {message!r}")
+    b.type("#jf-epochs", "3")
+    b.click("#job-form button[type=submit]")
+    result = wait_for("the form's answer", lambda: (lambda t: t if t.startswith("Submitted job") else None)(
+        b.js("return document.getElementById('submit-result').textContent")), timeout=15)
+    form_id = int(result.split()[2])
+    job = http("GET", base + f"/v1/jobs/{form_id}", token=QUALITY)[1]
+    check(job["name"] == "web-form-job" and job["tenant"] == "quality" and job["progress"]["epochs_total"] == 3,
+          f"the form's job is submitted as filled in: {job['name']}, {job['tenant']}, {job['progress']}")
     return 1 if failures else 0
 
 
