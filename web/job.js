@@ -100,6 +100,9 @@ function fact(name, value) {
 function facts(j) {
   const out = [];
   out.push(...fact('Tenant', j.tenant), ...fact('Class', classChip(j)), ...fact('State', j.state));
+  if (j.boost) {
+    out.push(...fact('Boost', `runs as ${j.boost.class} until ${clock(j.boost.expires_at)} (in ${duration(j.boost.expires_at - nowSeconds())}), then ${j.class} again`));
+  }
   out.push(...fact('Asks for', `${j.gpus} GPU${j.gpus === 1 ? '' : 's'} × ${gib(j.memory_per_gpu_mib)} GiB${j.exclusive ? ', whole GPUs' : ''}`));
   if (j.peak_mib) out.push(...fact('Peak memory seen', `${gib(j.peak_mib)} GiB per GPU`));
   const p = j.progress || {};

@@ -322,6 +322,7 @@ def job_page(b, job_id, check):
           "the job page shows the boosted class")
     facts = b.js("return document.querySelector('#view-job dl.facts').textContent")
     check("node-" in facts and "quality" in facts, f"its facts name its tenant and placement: {facts[:200]!r}")
+    check("runs as high until" in facts and "then low again" in facts, "its facts say until when the boost holds")
     check(b.js("return document.querySelectorAll('#view-job rect.phase[data-phase=running]').length") >= 1,
           "its timeline shows it running")
     wait_for("two epochs on the progress chart",
