@@ -14,15 +14,18 @@ import {eventsPath, fillEventKinds, renderEvents} from './events.js';
 import {loadJob, renderJob, renderJobError} from './job.js';
 
 const POLL_MS = 2000;
+// The SLA report scans every job record on the owner thread (18 ms for
+// 100,000; docs/performance.md) and moves slowly: it is polled less often.
+const SLA_POLL_MS = 10000;
 
 const get = (path) => apiText('GET', path);
 
 // Each view: load(param) -> {doc, text} (one or more GETs in turn), and
-// render(doc). `tab`: the tab lit while it shows.
+// render(doc). `tab`: the tab lit while it shows; `every`: its poll period.
 const VIEWS = {
   fleet: {load: () => get('/v1/nodes'), render: renderFleet, tab: 'fleet'},
   queue: {load: () => loadQueue(get), render: renderQueue, tab: 'queue'},
-  sla: {load: () => loadSla(get), render: renderSla, tab: 'sla'},
+  sla: {load: () => loadSla(get), render: renderSla, tab: 'sla', every: SLA_POLL_MS},
   events: {load: () => get(eventsPath()), render: renderEvents, tab: 'events'},
   job: {load: (id) => loadJob(get, id), render: renderJob, tab: ''},
 };
@@ -102,7 +105,8 @@ function show(hash) {
   pollNow();
 }
 
-// Polls the visible view now, then every POLL_MS; one poll at a time.
+// Polls the visible view now, then every POLL_MS (or the view's own
+// period); one poll at a time.
 async function pollNow() {
   clearTimeout(poll.timer);
   if (!state.me || document.hidden) return;
@@ -131,7 +135,7 @@ async function pollNow() {
   } finally {
     poll.inFlight = false;
   }
-  if (state.me && !document.hidden) poll.timer = setTimeout(pollNow, POLL_MS);
+  if (state.me && !document.hidden) poll.timer = setTimeout(pollNow, VIEWS[poll.view].every || POLL_MS);
 }
 
 function rerender(view) {
