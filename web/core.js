@@ -71,6 +71,13 @@ export function classRank(name) {
   return i < 0 ? 1e9 : i;
 }
 
+// A legend entry: `text` after a square of `color` (CSS .legend).
+export function legendItem(text, color) {
+  const s = el('span', {text});
+  s.style.setProperty('--swatch', color);
+  return s;
+}
+
 export function chip(cls, extra) {
   const c = el('span', {class: 'class-chip job-class', text: cls, 'data-class': cls});
   c.style.setProperty('--swatch', classColor(cls));

@@ -2,7 +2,7 @@
 // (coloured by the class each job runs as), readings and health. Large
 // fleets stay usable: nodes are grouped, groups of a big fleet start closed
 // and cost no tiles until opened, and a filter narrows the view.
-import {$, OTHER_COLOR, act, chip, classColor, el, gib, isAdmin, jobLink, state} from './core.js';
+import {$, OTHER_COLOR, act, chip, classColor, el, gib, isAdmin, jobLink, legendItem, state} from './core.js';
 
 const MAX_NODES_PER_GROUP = 400;  // beyond this, the filter narrows the view
 const OPEN_GROUPS_UP_TO = 200;    // more nodes shown: groups start closed
@@ -10,9 +10,8 @@ const OPEN_GROUPS_UP_TO = 200;    // more nodes shown: groups start closed
 const openGroups = new Map();  // group name -> open, kept across polls
 
 export function renderLegend() {
-  const item = (text, color) => { const s = el('span', {text}); s.style.setProperty('--swatch', color); return s; };
-  $('legend').replaceChildren(...state.classes.map((c) => item(c.name, classColor(c.name))),
-                              item('other tenants', OTHER_COLOR));
+  $('legend').replaceChildren(...state.classes.map((c) => legendItem(c.name, classColor(c.name))),
+                              legendItem('other tenants', OTHER_COLOR));
 }
 
 function drainNode(node, drain) {

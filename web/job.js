@@ -2,7 +2,7 @@
 // its life (queued, placed, running, stopped at epoch N, requeued, resumed,
 // ended), its progress over time, the tail of its log, and the decision
 // history with reasons. Reads GET /v1/jobs/{id} and its logs each poll.
-import {$, classChip, classColor, clock, duration, el, gib, isAdmin, nowSeconds, svg, table, timeOfDay} from './core.js';
+import {$, classChip, classColor, clock, duration, el, gib, isAdmin, legendItem, nowSeconds, svg, table, timeOfDay} from './core.js';
 import {lineChart} from './chart.js';
 import {freezeJob, jobButtons, progressBar} from './queue.js';
 
@@ -11,6 +11,8 @@ const LOG_TAIL_BYTES = 16384;
 // more has lost its oldest ones from view.
 const HISTORY_SHOWN = 200;
 const PHASE_COLORS = {earlier: '#eef0f4', pending: '#cbd5e1', placed: '#93c5fd', stopping: '#f59e0b'};
+const CHECKPOINT_COLOR = '#2e7d32';
+const STOP_COLOR = '#b26a00';
 // The history kinds that change the job's phase, and the phase they start.
 const PHASE_OF = {submitted: 'pending', requeued: 'pending', bind: 'placed', started: 'running', stop: 'stopping',
                   succeeded: 'ended', failed: 'ended', cancelled: 'ended'};
@@ -32,7 +34,7 @@ function timelineStart(job) { return truncated(job) ? job.history[0].time : job.
 // Event times are whole seconds: a phase shorter than that (a stop that
 // ended at once) is kept with from === to, and drawn as a sliver. Before
 // the oldest event of a truncated history the phase is 'earlier' (unknown).
-export function phases(job, end) {
+function phases(job, end) {
   const out = [];
   let phase = truncated(job) ? 'earlier' : 'pending';
   let from = timelineStart(job);
@@ -62,7 +64,7 @@ function timeline(job, end, runColor) {
   for (const e of job.history || []) {
     if (e.kind !== 'checkpoint' && e.kind !== 'preempt' && e.kind !== 'stop') continue;
     const px = x(e.time).toFixed(1);
-    s.append(svg('line', {x1: px, x2: px, y1: e.kind === 'checkpoint' ? 22 : 2, y2: 26, stroke: e.kind === 'checkpoint' ? '#2e7d32' : '#b26a00',
+    s.append(svg('line', {x1: px, x2: px, y1: e.kind === 'checkpoint' ? 22 : 2, y2: 26, stroke: e.kind === 'checkpoint' ? CHECKPOINT_COLOR : STOP_COLOR,
                           'stroke-width': e.kind === 'checkpoint' ? 1 : 2, title: `${timeOfDay(e.time)} ${e.kind}: ${e.text}`}));
   }
   s.append(svg('text', {x: left, y: 40, text: timeOfDay(start)}));
@@ -71,9 +73,10 @@ function timeline(job, end, runColor) {
 }
 
 function legend(runColor) {
-  const item = (text, color) => { const i = el('span', {text}); i.style.setProperty('--swatch', color); return i; };
-  return el('div', {class: 'legend small'}, item('pending', PHASE_COLORS.pending), item('placed, starting', PHASE_COLORS.placed),
-            item('running', runColor), item('stopping', PHASE_COLORS.stopping), item('checkpoint', '#2e7d32'), item('stop', '#b26a00'));
+  return el('div', {class: 'legend small'}, legendItem('pending', PHASE_COLORS.pending),
+            legendItem('placed, starting', PHASE_COLORS.placed), legendItem('running', runColor),
+            legendItem('stopping', PHASE_COLORS.stopping), legendItem('checkpoint', CHECKPOINT_COLOR),
+            legendItem('stop', STOP_COLOR));
 }
 
 function progressChart(job, end, runColor) {
@@ -90,7 +93,7 @@ function progressChart(job, end, runColor) {
   const ckpt = job.progress ? job.progress.checkpoint_epoch : 0;
   return lineChart({series, x0: Math.min(timelineStart(job), ...trail.map((p) => p.time)), x1: end, yMax: total, yTicks: [0, Math.round(total / 2), total],
                     xFormat: timeOfDay, yFormat: (v) => `${v}`, marks, label: 'epochs done over time',
-                    hLines: ckpt > 0 ? [{y: ckpt, label: `checkpoint: epoch ${ckpt}`, color: '#2e7d32'}] : []});
+                    hLines: ckpt > 0 ? [{y: ckpt, label: `checkpoint: epoch ${ckpt}`, color: CHECKPOINT_COLOR}] : []});
 }
 
 function fact(name, value) {

@@ -28,6 +28,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "agent/agent_testing.h"
+
 namespace gpusched::agent {
 namespace {
 
@@ -37,18 +39,11 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
+using testing::ReadFile;
+using testing::TempFolder;
+using testing::WriteFile;
+
 constexpr auto kWaitLimit = 5s;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 std::int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -76,23 +71,6 @@ bool Ended(pid_t pid) {
   const std::size_t paren = line.rfind(')');
   return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
-
-// A fresh folder under the test temp dir, removed at the end.
-class TempFolder {
- public:
-  TempFolder() {
-    std::string pattern = ::testing::TempDir() + "process_XXXXXX";
-    path_ = fs::canonical(::mkdtemp(pattern.data())).string();
-  }
-  ~TempFolder() { fs::remove_all(path_); }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // One run under the real shim. Killed (the whole group) and reaped when it
 // goes out of scope, whatever the test did.

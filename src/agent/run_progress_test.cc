@@ -16,8 +16,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "agent/agent_testing.h"
+
 namespace gpusched::agent {
 namespace {
+
+using testing::TempFolder;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -127,25 +131,6 @@ TEST(ResultsCsv, NonNumericTimeNamesTheLine) {
 }
 
 // ---- the files of a run folder --------------------------------------------
-
-// A fresh folder under the test temp dir, removed at the end.
-class TempFolder {
- public:
-  TempFolder() {
-    std::string pattern = ::testing::TempDir() + "run_progress_XXXXXX";
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempFolder() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  void Write(const std::string& relative, const std::string& text) const {
-    const std::filesystem::path file = std::filesystem::path(path_) / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-  }
-
- private:
-  std::string path_;
-};
 
 TEST(RunFiles, MissingFolderReadsAsNothingYet) {
   const RunFiles files = ReadRunFiles("/nonexistent/gpusched/run");

@@ -9,7 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
 
 std::string NodeStateName(const NodeState& n) {
   return n.lost ? "lost" : n.drained ? "drained" : "ready";
@@ -120,8 +119,8 @@ json NodeJson(const NodeSnapshot& n) {
               {"state", n.state},
               {"drained", n.drained},
               {"generation", n.generation},
-              {"registered_at", Secs(n.registered_at)},
-              {"lease_expires_at", Secs(n.lease_expires)},
+              {"registered_at", SecondsOf(n.registered_at)},
+              {"lease_expires_at", SecondsOf(n.lease_expires)},
               {"labels", n.labels},
               {"gpus", std::move(gpus)}};
 }

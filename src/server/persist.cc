@@ -49,7 +49,7 @@ store::Mutation ToMutation(const Control& control, const ChangeSet& cs, Instant 
   }
   for (const ChangeSet::Event& e : cs.events) {
     m.events.push_back(store::EventRow{next_event_seq++, static_cast<std::int64_t>(e.job),
-                                       now.time_since_epoch().count(), e.kind,
+                                       SecondsOf(now), e.kind,
                                        nlohmann::json{{"text", e.text}, {"change", cs.seq}}.dump()});
   }
   return m;

@@ -9,7 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
 Instant At(std::int64_t s) { return Instant(std::chrono::seconds(s)); }
 
 json Gpu(const AssignedGpu& g) { return json{{"node", g.node}, {"index", g.index}, {"uuid", g.uuid}}; }
@@ -34,24 +33,24 @@ json AssignmentJson(const Assignment& a) {
   json gpus = json::array();
   for (const AssignedGpu& g : a.gpus) gpus.push_back(Gpu(g));
   return json{{"id", a.id}, {"gpus", gpus}, {"resume_epoch", a.resume_epoch}, {"stop", a.stop},
-              {"stop_deadline", Secs(a.stop_deadline)}};
+              {"stop_deadline", SecondsOf(a.stop_deadline)}};
 }
 
 json JobCore(const Job& j, const GpuCatalog& catalog) {
   json types = json::array();
   for (GpuTypeId t : j.gpu_types) types.push_back(catalog.type(t).name);
   json preempted = json::array();
-  for (Instant t : j.preempted_at) preempted.push_back(Secs(t));
+  for (Instant t : j.preempted_at) preempted.push_back(SecondsOf(t));
   json out{{"id", j.id}, {"name", j.name}, {"tenant", j.tenant}, {"class", j.class_name},
            {"gpus", j.gpus}, {"memory_per_gpu_mib", j.memory_per_gpu_mib},
            {"memory_fraction_permille", j.memory_fraction_permille}, {"exclusive", j.exclusive},
            {"multi_node", j.multi_node}, {"preemptible", j.preemptible}, {"approved", j.approved},
            {"gpu_types", types}, {"image", j.image}, {"dataset", j.dataset},
            {"model_key", j.model_key}, {"progress", Progress(j.progress)},
-           {"submit_time", Secs(j.submit_time)}, {"eligible_since", Secs(j.eligible_since)},
-           {"started_at", Secs(j.started_at)}, {"last_checkpoint_at", Secs(j.last_checkpoint_at)},
+           {"submit_time", SecondsOf(j.submit_time)}, {"eligible_since", SecondsOf(j.eligible_since)},
+           {"started_at", SecondsOf(j.started_at)}, {"last_checkpoint_at", SecondsOf(j.last_checkpoint_at)},
            {"preempted_at", preempted}};
-  if (j.boost) out["boost"] = json{{"class", j.boost->class_name}, {"expires_at", Secs(j.boost->expires_at)}};
+  if (j.boost) out["boost"] = json{{"class", j.boost->class_name}, {"expires_at", SecondsOf(j.boost->expires_at)}};
   return out;
 }
 
@@ -137,15 +136,15 @@ std::string JobToJson(const JobRecord& r, const ClusterLedger& ledger) {
          {"retries_left", r.retries_left},
          {"exit_code", r.exit_code},
          {"end_reason", r.end_reason},
-         {"ended_at", Secs(r.ended_at)},
+         {"ended_at", SecondsOf(r.ended_at)},
          {"cancel_requested", r.cancel_requested}};
-  if (r.first_started_at) o["first_started_at"] = Secs(*r.first_started_at);
+  if (r.first_started_at) o["first_started_at"] = SecondsOf(*r.first_started_at);
   if (r.peak_mib > 0) o["peak_mib"] = r.peak_mib;
   if (r.assignment) o["assignment"] = AssignmentJson(*r.assignment);
   if (const Placement* p = ledger.placement(r.job.id)) o["held"] = Slices(*p, ledger);
   if (r.job.nomination) {
     o["nomination"] = json{{"slices", Slices(r.job.nomination->placement, ledger)},
-                           {"expires_at", Secs(r.job.nomination->expires_at)}};
+                           {"expires_at", SecondsOf(r.job.nomination->expires_at)}};
   }
   return o.dump();
 }
@@ -190,7 +189,7 @@ std::string NodeToJson(const NodeState& n) {
                         {"health_reason", g.health_reason}});
   }
   return json{{"name", n.name}, {"agent_id", n.agent_id}, {"generation", n.generation},
-              {"registered_at", Secs(n.registered_at)}, {"gpus", gpus}, {"labels", n.labels},
+              {"registered_at", SecondsOf(n.registered_at)}, {"gpus", gpus}, {"labels", n.labels},
               {"drained", n.drained}}
       .dump();
 }
@@ -222,7 +221,7 @@ std::string FreezesToJson(const std::vector<Freeze>& freezes) {
   json out = json::array();
   for (const Freeze& f : freezes) {
     out.push_back(json{{"scope", FreezeScopeName(f.scope)}, {"target", f.target},
-                       {"expires_at", Secs(f.expires_at)}});
+                       {"expires_at", SecondsOf(f.expires_at)}});
   }
   return out.dump();
 }

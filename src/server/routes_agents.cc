@@ -84,7 +84,7 @@ json AssignmentJson(JobId job, const Assignment& a, const std::string& node, con
            {"gpus", gpus},        {"resume_epoch", a.resume_epoch},
            {"stop", a.stop},      {"save_period", save_period},
            {"class", r.job.class_name}, {"spec", std::move(spec)}};
-  if (a.stop) out["stop_deadline"] = a.stop_deadline.time_since_epoch().count();
+  if (a.stop) out["stop_deadline"] = SecondsOf(a.stop_deadline);
   return out;
 }
 
@@ -132,7 +132,7 @@ Reply Heartbeat(Server::Impl& s, const json& body) {
   return s.Exec([&](Control& c, ChangeSet& cs, Instant now) {
     Result<Instant> lease = c.Heartbeat(node, gen, gpus, now, cs);
     if (!lease) return ErrorReply(lease.error());
-    return Reply{200, json{{"lease_expires", lease->time_since_epoch().count()}}};
+    return Reply{200, json{{"lease_expires", SecondsOf(*lease)}}};
   });
 }
 
@@ -153,7 +153,7 @@ Reply CurrentAssignments(Server::Impl& s, const std::string& node, std::uint64_t
     for (json& a : list) {
       if (a.contains("stop_deadline")) {
         a["stop_in_s"] = std::max<std::int64_t>(
-            0, a["stop_deadline"].get<std::int64_t>() - now.time_since_epoch().count());
+            0, a["stop_deadline"].get<std::int64_t>() - SecondsOf(now));
       }
     }
     return Reply{200, json{{"assignments", list}, {"version", version}}};
@@ -255,7 +255,7 @@ Reply Reports(Server::Impl& s, const std::string& node, const json& body) {
     if (Status st = c.ApplyReports(node, gen, reports, now, cs); !st) return ErrorReply(st.error());
     // The progress trail: memory only, like the logs.
     for (const TrailPoint& p : trail) {
-      s.progress.Add(p.job, p.run, now.time_since_epoch().count(), p.epoch);
+      s.progress.Add(p.job, p.run, SecondsOf(now), p.epoch);
     }
     return Reply{200, json{{"accepted", reports.size() + logs.size()}}};
   });

@@ -10,7 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
 
 json Placement(const JobRecord& r) {
   json out = json::array();
@@ -173,7 +172,7 @@ json JobView(const JobRecord& r, Instant now) {
             {"gpus", j.gpus},
             {"memory_per_gpu_mib", j.memory_per_gpu_mib},
             {"exclusive", j.exclusive},
-            {"submitted_at", Secs(j.submit_time)},
+            {"submitted_at", SecondsOf(j.submit_time)},
             {"progress", {{"epochs_done", j.progress.epochs_done},
                           {"epochs_total", j.progress.epochs_total},
                           {"checkpoint_epoch", j.progress.checkpoint_epoch}}},
@@ -182,13 +181,13 @@ json JobView(const JobRecord& r, Instant now) {
             {"awaiting_approval", r.wait && r.wait->code == WaitCode::kAwaitingApproval}};
   if (r.peak_mib > 0) view["peak_mib"] = r.peak_mib;
   if (!IsFinal(r.state) && j.boost && j.boost->expires_at > now) {
-    view["boost"] = json{{"class", j.boost->class_name}, {"expires_at", Secs(j.boost->expires_at)}};
+    view["boost"] = json{{"class", j.boost->class_name}, {"expires_at", SecondsOf(j.boost->expires_at)}};
   }
   if (r.state == JobState::kRunning || r.state == JobState::kStopping) {
-    view["started_at"] = Secs(j.started_at);
+    view["started_at"] = SecondsOf(j.started_at);
     // Work since this instant is lost if the run stops now: its newest
     // checkpoint, or its start when it has saved none in this run.
-    view["saved_at"] = Secs(std::max(j.started_at, j.last_checkpoint_at));
+    view["saved_at"] = SecondsOf(std::max(j.started_at, j.last_checkpoint_at));
   }
   if (r.wait) {
     json wait{{"code", WaitCodeName(r.wait->code)}, {"reason", r.wait->reason},
@@ -197,7 +196,7 @@ json JobView(const JobRecord& r, Instant now) {
     view["wait"] = wait;
   }
   if (IsFinal(r.state)) {
-    view["ended_at"] = Secs(r.ended_at);
+    view["ended_at"] = SecondsOf(r.ended_at);
     view["end_reason"] = r.end_reason;
     if (r.state == JobState::kFailed) view["exit_code"] = r.exit_code;
   }

@@ -11,7 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t Secs(Instant t) { return t.time_since_epoch().count(); }
 
 // The body as a JSON object, or the 400 reply.
 std::variant<json, Reply> Body(const httplib::Request& req) {
@@ -100,7 +99,7 @@ Reply Approve(Server::Impl& s, const Caller& caller, JobId id) {
 
 json FreezeJson(const Freeze& f) {
   return json{{"scope", FreezeScopeName(f.scope)}, {"target", f.target},
-              {"expires_at", Secs(f.expires_at)}};
+              {"expires_at", SecondsOf(f.expires_at)}};
 }
 
 // Whether a tenant caller may see `f`: cluster freezes, its own tenant's,
